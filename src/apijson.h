@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef NPTE_APIJSON_H
+#define NPTE_APIJSON_H
+
+#include <glib.h>
+
+#include "info.h"
+#include "porttable.h"
+
+/*
+ * JSON of the control API, rootlesskit-compatible:
+ *   PortSpec   {"proto","parentIP","parentPort","childIP","childPort"}
+ *   PortStatus {"id","spec", + npte extra "stats":{...}}
+ *   Info       {"apiVersion","version","stateDir","childPID",
+ *               "networkDriver":{...},"portDriver":{...}}
+ *   Error      {"message": "..."}
+ * Decoding follows Go's encoding/json as rootlesskit uses it: field names
+ * match case-insensitively, unknown fields are ignored, missing fields
+ * are zero; a field of the wrong type is an error.
+ */
+
+/**
+ * apijson_spec_decode() - parse a PortSpec request body
+ * @body: bytes (need not be NUL-terminated; may be invalid UTF-8)
+ * @len: length of @body
+ * @out: (out) the spec (not validated)
+ * @error: EINVAL with a message naming the bad field
+ *
+ * Return: TRUE on success.
+ */
+gboolean apijson_spec_decode (const char *body, gsize len, PortSpec *out, GError **error);
+
+/* apijson_status_encode() - (transfer full) PortStatus JSON of @entry, no newline. */
+char *apijson_status_encode (const PortEntry *entry);
+
+/* apijson_status_list_encode() - (transfer full) JSON array of PortEntry* ("[]" when empty). */
+char *apijson_status_list_encode (const GPtrArray *entries);
+
+/* apijson_info_encode() - (transfer full) Info JSON. */
+char *apijson_info_encode (const NpteInfo *info);
+
+/* apijson_error_encode() - (transfer full) {"message": @message}. */
+char *apijson_error_encode (const char *message);
+
+/* apijson_spec_encode() - (transfer full) PortSpec JSON (a request body). */
+char *apijson_spec_encode (const PortSpec *spec);
+
+/**
+ * apijson_status_decode() - parse one PortStatus (client side)
+ * @json: text
+ * @len: its length
+ * @out: (out) id, spec and counters (counters zero when "stats" is absent)
+ * @error: EINVAL on bad JSON
+ *
+ * Return: TRUE on success.
+ */
+gboolean apijson_status_decode (const char *json, gsize len, PortEntry *out, GError **error);
+
+/**
+ * apijson_status_list_decode() - parse a PortStatus array (or "null")
+ * @json: text
+ * @len: its length
+ * @error: EINVAL on bad JSON
+ *
+ * Return: (transfer full) array of g_free-able PortEntry*, or NULL on error.
+ */
+GPtrArray *apijson_status_list_decode (const char *json, gsize len, GError **error);
+
+/**
+ * apijson_error_decode() - the "message" of an error body, or the body itself
+ * @json: text
+ * @len: its length
+ *
+ * Return: (transfer full) a message suitable for "error: %s".
+ */
+char *apijson_error_decode (const char *json, gsize len);
+
+#endif /* NPTE_APIJSON_H */
