@@ -1,2 +1,473 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* (being written) */
+/*
+ * Builtin TCP forwarding: accept on the host, connect a pooled namespace
+ * socket to the target, then move bytes both ways with splice(2) through a
+ * pipe per direction. Pipes are taken lazily (an idle connection holds
+ * none) and reused. Back-pressure is natural: a full pipe stops reading.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include "builtin-internal.h"
+#include "log.h"
+#include "npte-error.h"
+#include "util.h"
+
+/* Accept paused this long after EMFILE/ENFILE/ENOBUFS/ENOMEM. */
+#define TCP_ACCEPT_BACKOFF 0.1
+/* Connections accepted per wake-up before other work gets a turn. */
+#define TCP_ACCEPT_BATCH 128
+
+typedef struct TcpPort TcpPort;
+typedef struct TcpConn TcpConn;
+
+typedef struct {
+  int src;
+  int dst;
+  BuiltinPipe pipe;
+  size_t pending;       /* bytes in the pipe */
+  gboolean eof;         /* src sent FIN */
+  gboolean shut;        /* FIN passed on to dst */
+  ev_io r;              /* src readable */
+  ev_io w;              /* dst writable */
+  guint64 *bytes;
+} TcpDir;
+
+struct TcpConn {
+  TcpPort *port;
+  GList link;           /* in port->conns */
+  int cfd;              /* host client */
+  int nfd;              /* namespace side */
+  gboolean waiting;     /* for a pool socket */
+  NsPoolWaiter waiter;
+  ev_io connect_w;
+  TcpDir up;            /* client -> namespace */
+  TcpDir down;          /* namespace -> client */
+};
+
+struct TcpPort {
+  Builtin *b;
+  PortEntry *entry;
+  int lfd;
+  ev_io accept_w;
+  ev_timer backoff_w;
+  gboolean pressure;    /* paused by fd exhaustion; logged once per episode */
+  struct sockaddr_storage target;
+  socklen_t target_len;
+  GQueue conns;
+};
+
+/**
+ * set_linger0() - make close() send RST instead of FIN
+ * @fd: a TCP socket
+ */
+static void
+set_linger0 (int fd)
+{
+  const struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+  if (fd >= 0)
+    setsockopt (fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
+
+/**
+ * conn_close() - tear down one connection
+ * @c: the connection (freed)
+ * @reset: reset both ends (an error happened) rather than close them cleanly
+ */
+static void
+conn_close (TcpConn *c, gboolean reset)
+{
+  TcpPort *port = c->port;
+  struct ev_loop *loop = port->b->loop;
+
+  if (c->waiting)
+    nspool_cancel (port->b->pool, &c->waiter);
+  ev_io_stop (loop, &c->connect_w);
+  ev_io_stop (loop, &c->up.r);
+  ev_io_stop (loop, &c->up.w);
+  ev_io_stop (loop, &c->down.r);
+  ev_io_stop (loop, &c->down.w);
+  builtin_pipe_put (port->b, &c->up.pipe, c->up.pending == 0);
+  builtin_pipe_put (port->b, &c->down.pipe, c->down.pending == 0);
+  if (reset)
+    {
+      set_linger0 (c->cfd);
+      set_linger0 (c->nfd);
+    }
+  npte_close_fdp (&c->cfd);
+  npte_close_fdp (&c->nfd);
+  g_queue_unlink (&port->conns, &c->link);
+  port->entry->counters.conns_active--;
+  g_free (c);
+}
+
+/**
+ * conn_error() - count an error and reset the connection
+ * @c: the connection (freed)
+ * @what: what failed, for the debug log
+ * @errsv: errno
+ */
+static void
+conn_error (TcpConn *c, const char *what, int errsv)
+{
+  npte_debug ("port %d: %s: %s", c->port->entry->id, what, g_strerror (errsv));
+  if (errsv != ECONNRESET && errsv != EPIPE)
+    c->port->entry->counters.errors++;
+  conn_close (c, TRUE);
+}
+
+/**
+ * dir_move() - splice what can move now from src to the pipe to dst
+ * @c: connection
+ * @d: direction
+ *
+ * Return: 0 when nothing more can move, or an errno on a fatal error.
+ */
+static int
+dir_move (TcpConn *c, TcpDir *d)
+{
+  const size_t cap = (size_t) c->port->b->pipe_size;
+
+  for (;;)
+    {
+      gboolean progress = FALSE;
+
+      if (!d->eof && d->pending < cap)
+        {
+          ssize_t n = splice (d->src, NULL, d->pipe.wfd, NULL, cap - d->pending,
+                              SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+          if (n > 0)
+            d->pending += (size_t) n, progress = TRUE;
+          else if (n == 0)
+            d->eof = TRUE, progress = TRUE;
+          else if (errno != EAGAIN && errno != EINTR)
+            return errno;
+        }
+      if (d->pending > 0)
+        {
+          ssize_t m = splice (d->pipe.rfd, NULL, d->dst, NULL, d->pending,
+                              SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+          if (m > 0)
+            {
+              d->pending -= (size_t) m;
+              *d->bytes += (guint64) m;
+              progress = TRUE;
+            }
+          else if (m < 0 && errno != EAGAIN && errno != EINTR)
+            return errno;
+        }
+      if (!progress)
+        return 0;
+    }
+}
+
+/**
+ * dir_pump() - move data for one direction and set its watchers
+ * @c: connection
+ * @d: direction
+ *
+ * Reads only while the pipe is empty: a read that fails with EAGAIN on a
+ * partly full pipe cannot tell "no data" from "no room", so with bytes
+ * pending we wait for the destination instead (no busy loop).
+ *
+ * Return: FALSE if the connection was closed (do not touch @c).
+ */
+static gboolean
+dir_pump (TcpConn *c, TcpDir *d)
+{
+  struct ev_loop *loop = c->port->b->loop;
+  TcpDir *other = d == &c->up ? &c->down : &c->up;
+
+  if (d->pipe.rfd < 0 && !d->eof)
+    {
+      if (!builtin_pipe_get (c->port->b, &d->pipe))
+        {
+          conn_error (c, "create pipe", errno);
+          return FALSE;
+        }
+    }
+  int err = dir_move (c, d);
+  if (err != 0)
+    {
+      conn_error (c, "splice", err);
+      return FALSE;
+    }
+  /* An empty pipe goes back to the spares: idle connections hold none. */
+  if (d->pending == 0)
+    builtin_pipe_put (c->port->b, &d->pipe, TRUE);
+  if (d->eof && d->pending == 0 && !d->shut)
+    {
+      shutdown (d->dst, SHUT_WR);
+      d->shut = TRUE;
+    }
+  if (d->shut && other->shut)
+    {
+      conn_close (c, FALSE);
+      return FALSE;
+    }
+  if (!d->eof && d->pending == 0)
+    ev_io_start (loop, &d->r);
+  else
+    ev_io_stop (loop, &d->r);
+  if (d->pending > 0)
+    ev_io_start (loop, &d->w);
+  else
+    ev_io_stop (loop, &d->w);
+  return TRUE;
+}
+
+static void
+up_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  TcpConn *c = w->data;
+
+  dir_pump (c, &c->up);
+}
+
+static void
+down_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  TcpConn *c = w->data;
+
+  dir_pump (c, &c->down);
+}
+
+/**
+ * conn_start_relay() - the namespace side is connected: start moving bytes
+ * @c: connection
+ */
+static void
+conn_start_relay (TcpConn *c)
+{
+  struct ev_loop *loop = c->port->b->loop;
+
+  ev_io_stop (loop, &c->connect_w);
+  ev_io_start (loop, &c->up.r);
+  ev_io_start (loop, &c->down.r);
+}
+
+static void
+connect_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  TcpConn *c = w->data;
+  int err = 0;
+  socklen_t len = sizeof err;
+
+  if (getsockopt (c->nfd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+    err = errno;
+  if (err != 0)
+    {
+      char addr[NPTE_SOCKADDR_STRLEN];
+      npte_sockaddr_format ((struct sockaddr *) &c->port->target, addr);
+      c->port->entry->counters.errors++;
+      npte_debug ("port %d: connect %s in the namespace: %s", c->port->entry->id, addr,
+                  g_strerror (err));
+      conn_close (c, TRUE);
+      return;
+    }
+  conn_start_relay (c);
+}
+
+/**
+ * conn_got_socket() - a namespace socket for @c: connect it to the target
+ * @user_data: the connection
+ * @fd: the socket, or -1 when the pool failed
+ */
+static void
+conn_got_socket (gpointer user_data, int fd)
+{
+  TcpConn *c = user_data;
+  const int one = 1;
+
+  c->waiting = FALSE;
+  if (fd < 0)
+    {
+      conn_error (c, "no namespace socket", EMFILE);
+      return;
+    }
+  c->nfd = fd;
+  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  c->up.dst = c->down.src = fd;
+  ev_io_set (&c->up.w, fd, EV_WRITE);
+  ev_io_set (&c->down.r, fd, EV_READ);
+  if (connect (fd, (struct sockaddr *) &c->port->target, c->port->target_len) == 0)
+    {
+      conn_start_relay (c);
+      return;
+    }
+  if (errno != EINPROGRESS)
+    {
+      c->port->entry->counters.errors++;
+      npte_debug ("port %d: connect: %s", c->port->entry->id, g_strerror (errno));
+      conn_close (c, TRUE);
+      return;
+    }
+  ev_io_init (&c->connect_w, connect_cb, fd, EV_WRITE);
+  c->connect_w.data = c;
+  ev_io_start (c->port->b->loop, &c->connect_w);
+}
+
+/**
+ * dir_init() - set up one direction's fds and watchers
+ * @c: connection
+ * @d: direction
+ * @src: source fd (-1 until known)
+ * @dst: destination fd (-1 until known)
+ * @cb: watcher callback for this direction
+ * @bytes: counter to add moved bytes to
+ */
+static void
+dir_init (TcpConn *c, TcpDir *d, int src, int dst,
+          void (*cb) (struct ev_loop *, ev_io *, int), guint64 *bytes)
+{
+  d->src = src;
+  d->dst = dst;
+  d->pipe.rfd = d->pipe.wfd = -1;
+  d->bytes = bytes;
+  ev_io_init (&d->r, cb, src, EV_READ);
+  ev_io_init (&d->w, cb, dst, EV_WRITE);
+  d->r.data = d->w.data = c;
+}
+
+/**
+ * conn_new() - take over an accepted client connection
+ * @port: the port
+ * @cfd: the accepted socket (non-blocking)
+ */
+static void
+conn_new (TcpPort *port, int cfd)
+{
+  TcpConn *c = g_new0 (TcpConn, 1);
+  const int one = 1;
+  int fd;
+
+  setsockopt (cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  c->port = port;
+  c->cfd = cfd;
+  c->nfd = -1;
+  c->link.data = c;
+  ev_init (&c->connect_w, connect_cb);
+  dir_init (c, &c->up, cfd, -1, up_cb, &port->entry->counters.bytes_in);
+  dir_init (c, &c->down, -1, cfd, down_cb, &port->entry->counters.bytes_out);
+  g_queue_push_tail_link (&port->conns, &c->link);
+  port->entry->counters.conns_accepted++;
+  port->entry->counters.conns_active++;
+
+  fd = nspool_take (port->b->pool, port->target.ss_family, SOCK_STREAM);
+  if (fd >= 0)
+    conn_got_socket (c, fd);
+  else
+    {
+      c->waiting = TRUE;
+      nspool_wait (port->b->pool, port->target.ss_family, SOCK_STREAM, &c->waiter,
+                   conn_got_socket, c);
+    }
+}
+
+static void
+backoff_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  TcpPort *port = w->data;
+
+  ev_io_start (loop, &port->accept_w);
+}
+
+/**
+ * accept_pressure() - out of fds or memory: pause accepting, never die
+ * @port: the port
+ * @errsv: errno of accept()
+ *
+ * Pending clients stay in the kernel's backlog and are served when the
+ * pause ends; the condition is logged once per episode.
+ */
+static void
+accept_pressure (TcpPort *port, int errsv)
+{
+  port->entry->counters.errors++;
+  if (!port->pressure)
+    npte_warn ("port %d: accept: %s; pausing new connections for %d ms until resources "
+               "free up",
+               port->entry->id, g_strerror (errsv), (int) (TCP_ACCEPT_BACKOFF * 1000));
+  port->pressure = TRUE;
+  ev_io_stop (port->b->loop, &port->accept_w);
+  ev_timer_set (&port->backoff_w, TCP_ACCEPT_BACKOFF, 0.);
+  ev_timer_start (port->b->loop, &port->backoff_w);
+}
+
+static void
+accept_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  TcpPort *port = w->data;
+
+  for (int i = 0; i < TCP_ACCEPT_BATCH; i++)
+    {
+      int fd = accept4 (port->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0)
+        {
+          int errsv = errno;
+          if (errsv == EAGAIN || errsv == EINTR || errsv == ECONNABORTED)
+            {
+              if (errsv == EAGAIN)
+                return;
+              continue;
+            }
+          if (errsv == EMFILE || errsv == ENFILE || errsv == ENOBUFS || errsv == ENOMEM)
+            accept_pressure (port, errsv);
+          else
+            {
+              port->entry->counters.errors++;
+              npte_debug ("port %d: accept: %s", port->entry->id, g_strerror (errsv));
+            }
+          return;
+        }
+      if (port->pressure)
+        {
+          npte_info ("port %d: accepting connections again", port->entry->id);
+          port->pressure = FALSE;
+        }
+      conn_new (port, fd);
+    }
+}
+
+gboolean
+builtin_tcp_open (Builtin *b, PortEntry *entry, GError **error)
+{
+  int lfd = builtin_listen (entry, error);
+
+  if (lfd < 0)
+    return FALSE;
+  TcpPort *port = g_new0 (TcpPort, 1);
+  port->b = b;
+  port->entry = entry;
+  port->lfd = lfd;
+  portspec_child_target (&entry->spec, &port->target, &port->target_len);
+  g_queue_init (&port->conns);
+  ev_io_init (&port->accept_w, accept_cb, lfd, EV_READ);
+  port->accept_w.data = port;
+  ev_timer_init (&port->backoff_w, backoff_cb, TCP_ACCEPT_BACKOFF, 0.);
+  port->backoff_w.data = port;
+  ev_io_start (b->loop, &port->accept_w);
+  nspool_prefill (b->pool, port->target.ss_family, SOCK_STREAM);
+  entry->handle = port;
+  return TRUE;
+}
+
+void
+builtin_tcp_close (Builtin *b, PortEntry *entry)
+{
+  TcpPort *port = entry->handle;
+
+  if (port == NULL)
+    return;
+  ev_io_stop (b->loop, &port->accept_w);
+  ev_timer_stop (b->loop, &port->backoff_w);
+  close (port->lfd);
+  while (port->conns.head != NULL)
+    conn_close (port->conns.head->data, FALSE);
+  g_free (port);
+  entry->handle = NULL;
+}

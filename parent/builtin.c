@@ -1,2 +1,202 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* (being written) */
+#include "builtin-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "npte-error.h"
+#include "util.h"
+
+/* Bytes per splice pipe; a failing F_SETPIPE_SZ keeps the default. */
+#define BUILTIN_PIPE_SIZE (256 * 1024)
+/* Empty pipes kept for reuse by new connections. */
+#define BUILTIN_SPARE_PIPES 1024
+
+static const char *const builtin_protos[] = { "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", NULL };
+
+gboolean
+builtin_pipe_get (Builtin *b, BuiltinPipe *p)
+{
+  int fds[2];
+
+  if (b->spare_pipes->len > 0)
+    {
+      *p = g_array_index (b->spare_pipes, BuiltinPipe, b->spare_pipes->len - 1);
+      g_array_set_size (b->spare_pipes, b->spare_pipes->len - 1);
+      return TRUE;
+    }
+  if (pipe2 (fds, O_NONBLOCK | O_CLOEXEC) < 0)
+    return FALSE;
+  if (fcntl (fds[1], F_SETPIPE_SZ, b->pipe_size) < 0 && b->pipe_size > 65536)
+    {
+      /* Over the per-user pipe budget: fall back to the default size from now on. */
+      npte_debug ("F_SETPIPE_SZ %d: %s; using 64 KiB pipes", b->pipe_size, g_strerror (errno));
+      b->pipe_size = 65536;
+    }
+  p->rfd = fds[0];
+  p->wfd = fds[1];
+  return TRUE;
+}
+
+void
+builtin_pipe_put (Builtin *b, BuiltinPipe *p, gboolean empty)
+{
+  if (p->rfd < 0)
+    return;
+  if (empty && b->spare_pipes->len < BUILTIN_SPARE_PIPES)
+    g_array_append_val (b->spare_pipes, *p);
+  else
+    {
+      close (p->rfd);
+      close (p->wfd);
+    }
+  p->rfd = p->wfd = -1;
+}
+
+/**
+ * privileged_port_error() - rootlesskit's actionable message for EACCES on a low port
+ * @port: the port
+ * @error: (out) the error
+ *
+ * Return: FALSE.
+ */
+static gboolean
+privileged_port_error (int port, GError **error)
+{
+  g_autofree char *text = NULL;
+  guint64 start = 1024;
+
+  if (g_file_get_contents ("/proc/sys/net/ipv4/ip_unprivileged_port_start", &text, NULL, NULL))
+    g_ascii_string_to_unsigned (g_strstrip (text), 10, 0, 65536, &start, NULL);
+  return npte_set_error (error, EACCES,
+                         "cannot expose privileged port %d, you can add "
+                         "'net.ipv4.ip_unprivileged_port_start=%d' to /etc/sysctl.conf "
+                         "(currently %" G_GUINT64_FORMAT "), or choose a larger port number "
+                         "(>= %" G_GUINT64_FORMAT ")",
+                         port, port, start, start);
+}
+
+int
+builtin_listen (PortEntry *entry, GError **error)
+{
+  PortListenPlan plan;
+  char addr[NPTE_SOCKADDR_STRLEN];
+  const int one = 1;
+
+  portspec_listen_plan (&entry->spec, &plan);
+  npte_sockaddr_format ((struct sockaddr *) &plan.addr, addr);
+  npte_autofd int fd = socket (plan.family, plan.socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      npte_set_errno (error, errno, "socket for %s", addr);
+      return -1;
+    }
+  if (plan.family == AF_INET6)
+    {
+      const int v6only = plan.v6only ? 1 : 0;
+      setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+    }
+  if (plan.socktype == SOCK_STREAM)
+    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind (fd, (struct sockaddr *) &plan.addr, plan.addrlen) < 0)
+    {
+      int errsv = errno;
+      if (errsv == EACCES && entry->spec.parent_port > 0)
+        privileged_port_error (entry->spec.parent_port, error);
+      else if (errsv == EADDRINUSE)
+        npte_set_error (error, EADDRINUSE,
+                        "cannot listen on %s/%s: the address is already in use by another "
+                        "program",
+                        addr, portproto_to_string (entry->spec.proto));
+      else
+        npte_set_errno (error, errsv, "bind %s/%s", addr, portproto_to_string (entry->spec.proto));
+      return -1;
+    }
+  if (plan.socktype == SOCK_STREAM && listen (fd, 4096) < 0)
+    {
+      npte_set_errno (error, errno, "listen on %s", addr);
+      return -1;
+    }
+  if (entry->spec.parent_port == 0)
+    {
+      struct sockaddr_storage ss;
+      socklen_t len = sizeof ss;
+      if (getsockname (fd, (struct sockaddr *) &ss, &len) < 0)
+        {
+          npte_set_errno (error, errno, "getsockname");
+          return -1;
+        }
+      entry->spec.parent_port = ntohs (ss.ss_family == AF_INET6
+                                           ? ((struct sockaddr_in6 *) &ss)->sin6_port
+                                           : ((struct sockaddr_in *) &ss)->sin_port);
+    }
+  return npte_steal_fd (&fd);
+}
+
+static gboolean
+builtin_open (gpointer driver, PortEntry *entry, GError **error)
+{
+  Builtin *b = driver;
+
+  if (portproto_is_tcp (entry->spec.proto))
+    return builtin_tcp_open (b, entry, error);
+  if (portproto_is_udp (entry->spec.proto))
+    return builtin_udp_open (b, entry, error);
+  return npte_set_error (error, EPROTONOSUPPORT, "unsupported port protocol %s",
+                         portproto_to_string (entry->spec.proto));
+}
+
+static void
+builtin_close (gpointer driver, PortEntry *entry)
+{
+  Builtin *b = driver;
+
+  if (portproto_is_tcp (entry->spec.proto))
+    builtin_tcp_close (b, entry);
+  else if (portproto_is_udp (entry->spec.proto))
+    builtin_udp_close (b, entry);
+}
+
+const PortDriverOps builtin_ops = {
+  .name = "builtin",
+  .protos = builtin_protos,
+  .disallow_loopback_child_ip = FALSE,
+  .open = builtin_open,
+  .close = builtin_close,
+};
+
+Builtin *
+builtin_new (struct ev_loop *loop, NsPool *pool, const BuiltinConfig *config)
+{
+  Builtin *b = g_new0 (Builtin, 1);
+
+  b->loop = loop;
+  b->pool = pool;
+  b->config.udp_max_flows = BUILTIN_UDP_MAX_FLOWS_DEFAULT;
+  b->config.udp_idle_timeout = BUILTIN_UDP_IDLE_TIMEOUT_DEFAULT;
+  if (config != NULL)
+    b->config = *config;
+  b->spare_pipes = g_array_new (FALSE, FALSE, sizeof (BuiltinPipe));
+  b->pipe_size = BUILTIN_PIPE_SIZE;
+  return b;
+}
+
+void
+builtin_free (Builtin *b)
+{
+  if (b == NULL)
+    return;
+  for (guint i = 0; i < b->spare_pipes->len; i++)
+    {
+      BuiltinPipe *p = &g_array_index (b->spare_pipes, BuiltinPipe, i);
+      close (p->rfd);
+      close (p->wfd);
+    }
+  g_array_unref (b->spare_pipes);
+  g_free (b->udp_bufs);
+  g_free (b);
+}

@@ -1,2 +1,420 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* (being written) */
+/*
+ * DOC: Theory of operation (parent side of npte run)
+ *
+ *  1. Take the state dir (flock), export NPTE_STATE_DIR.
+ *  2. socketpair(SEQPACKET); fork; the child sets PR_SET_PDEATHSIG and
+ *     re-execs /proc/self/exe as "npte __npte-child" with its end on fd 3.
+ *  3. Handshake, blocking with a time limit (see child.c and
+ *     docs/protocol.md): HELLO both ways, USERNS_READY -> write id maps ->
+ *     IDMAP_DONE, NS_READY. An ERROR frame from the child is printed once.
+ *  4. The libev loop: the child link, the namespace socket pool, the port
+ *     driver and every -p port, the API socket. Any failure up to here kills
+ *     and reaps the child and exits 1.
+ *  5. START_CMD; on CMD_STARTED write child_pid and signal --ready-fd.
+ *  6. Serve until the child exits; forward signals; --exit-fd HUP ends the
+ *     run (SIGTERM, then SIGKILL after a grace period).
+ */
+#include "parent.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "builtin.h"
+#include "child.h"
+#include "config.h"
+#include "idmap.h"
+#include "link.h"
+#include "log.h"
+#include "npte-error.h"
+#include "pool.h"
+#include "portmgr.h"
+#include "sigfwd.h"
+#include "statedir.h"
+#include "util.h"
+#include "wire.h"
+
+/* Longest the child may take for one handshake step. */
+#define HANDSHAKE_TIMEOUT_MS 30000
+/* Grace period between SIGTERM and SIGKILL when --exit-fd closes. */
+#define EXIT_GRACE 5.0
+
+typedef struct {
+  const NpteRunOptions *opts;
+  StateDir *sd;
+  int sock;
+  pid_t child_pid;
+  struct ev_loop *loop;
+  ChildLink *link;
+  NsPool *pool;
+  Builtin *builtin;
+  PortMgr *mgr;
+  ApiServer *api;
+  Sigfwd *sigfwd;
+  NpteInfo info;
+  ev_child child_w;
+  ev_io exit_w;
+  ev_timer kill_w;
+  int exit_code;
+  gboolean exit_requested;
+  gboolean child_reported_error;
+} Parent;
+
+/**
+ * spawn_child() - fork and re-exec ourselves as the namespace child
+ * @p: parent state (child_pid is set)
+ * @child_sock: the child's end of the socketpair
+ * @error: error on failure
+ *
+ * Return: TRUE on success.
+ */
+static gboolean
+spawn_child (Parent *p, int child_sock, GError **error)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  pid_t self = getpid ();
+
+  g_ptr_array_add (argv, (gpointer) "npte");
+  g_ptr_array_add (argv, (gpointer) CHILD_ARGV1);
+  if (p->opts->debug)
+    g_ptr_array_add (argv, (gpointer) "--debug");
+  g_ptr_array_add (argv, (gpointer) "--");
+  for (char **a = p->opts->cmd_argv; *a != NULL; a++)
+    g_ptr_array_add (argv, *a);
+  g_ptr_array_add (argv, NULL);
+
+  pid_t pid = fork ();
+  if (pid < 0)
+    return npte_set_errno (error, errno, "fork");
+  if (pid == 0)
+    {
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid () != self)
+        _exit (1);
+      if (child_sock == CHILD_SOCK_FD)
+        fcntl (child_sock, F_SETFD, 0);
+      else if (dup2 (child_sock, CHILD_SOCK_FD) < 0)
+        _exit (1);
+      execv ("/proc/self/exe", (char **) argv->pdata);
+      _exit (127);
+    }
+  p->child_pid = pid;
+  return TRUE;
+}
+
+/**
+ * hs_recv() - receive one handshake frame of @type within the time limit
+ * @p: parent state
+ * @type: expected type
+ * @out: (out) the frame
+ * @error: error: the child's own ERROR text, EPIPE if it died, ETIMEDOUT
+ *
+ * Return: TRUE when the frame arrived.
+ */
+static gboolean
+hs_recv (Parent *p, ProtoMsgType type, ProtoMsg *out, GError **error)
+{
+  struct pollfd pfd = { .fd = p->sock, .events = POLLIN };
+  int r;
+
+  do
+    r = poll (&pfd, 1, HANDSHAKE_TIMEOUT_MS);
+  while (r < 0 && errno == EINTR);
+  if (r == 0)
+    return npte_set_error (error, ETIMEDOUT, "the namespace process did not answer within %d s",
+                           HANDSHAKE_TIMEOUT_MS / 1000);
+  switch (proto_recv (p->sock, out, error))
+    {
+    case PROTO_RECV_OK:
+      break;
+    case PROTO_RECV_EOF:
+      return npte_set_error (error, EPIPE, "the namespace process exited during start-up");
+    case PROTO_RECV_ERROR:
+    default:
+      return FALSE;
+    }
+  proto_msg_close_fds (out);
+  if (out->type == PROTO_MSG_ERROR)
+    {
+      p->child_reported_error = TRUE;
+      return npte_set_error (error, out->u.error.err, "%s", out->u.error.message);
+    }
+  if (out->type != type)
+    return npte_set_error (error, EPROTO, "start-up: expected %s from the child, got %s",
+                           proto_msg_type_name (type), proto_msg_type_name (out->type));
+  return TRUE;
+}
+
+/**
+ * handshake() - steps HELLO .. NS_READY of the start-up
+ * @p: parent state
+ * @error: error on failure
+ *
+ * Return: TRUE when the namespaces are ready.
+ */
+static gboolean
+handshake (Parent *p, GError **error)
+{
+  ProtoMsg msg;
+
+  proto_msg_init (&msg, PROTO_MSG_HELLO, 0);
+  msg.u.hello.version = PROTO_VERSION;
+  msg.u.hello.pid = (uint32_t) getpid ();
+  if (!proto_send (p->sock, &msg, NULL, 0, error) || !hs_recv (p, PROTO_MSG_HELLO, &msg, error)
+      || !hs_recv (p, PROTO_MSG_USERNS_READY, &msg, error))
+    return FALSE;
+  if (!idmap_setup (p->child_pid, error))
+    {
+      g_prefix_error (error, "write the uid/gid maps of the child: ");
+      return FALSE;
+    }
+  proto_msg_init (&msg, PROTO_MSG_IDMAP_DONE, 0);
+  if (!proto_send (p->sock, &msg, NULL, 0, error))
+    return FALSE;
+  return hs_recv (p, PROTO_MSG_NS_READY, &msg, error);
+}
+
+/**
+ * kill_and_reap() - make sure the child is gone (start-up failure path)
+ * @p: parent state
+ */
+static void
+kill_and_reap (Parent *p)
+{
+  if (p->child_pid <= 0)
+    return;
+  kill (p->child_pid, SIGKILL);
+  while (waitpid (p->child_pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  p->child_pid = 0;
+}
+
+static void
+on_cmd_started (gpointer user_data, pid_t pid)
+{
+  Parent *p = user_data;
+  g_autoptr (GError) error = NULL;
+
+  npte_debug ("payload started, pid %d", (int) pid);
+  if (!statedir_write_child_pid (p->sd, p->child_pid, &error))
+    npte_warn ("%s", error->message);
+  if (p->opts->ready_fd >= 0)
+    {
+      if (!npte_write_all (p->opts->ready_fd, "1", 1, &error))
+        npte_warn ("--ready-fd: %s", error->message);
+      close (p->opts->ready_fd);
+    }
+}
+
+static void
+on_cmd_exited (gpointer user_data, int wait_status)
+{
+  npte_debug ("payload exited, wait status 0x%x", wait_status);
+}
+
+static void
+on_child_error (gpointer user_data, int err, const char *message)
+{
+  Parent *p = user_data;
+
+  p->child_reported_error = TRUE;
+  npte_err ("%s", message);
+}
+
+static void
+on_child_eof (gpointer user_data)
+{
+  npte_debug ("the child closed its socket");
+}
+
+static const ChildLinkEvents parent_link_events = {
+  .cmd_started = on_cmd_started,
+  .cmd_exited = on_cmd_exited,
+  .error = on_child_error,
+  .eof = on_child_eof,
+};
+
+static void
+child_exited_cb (struct ev_loop *loop, ev_child *w, int revents)
+{
+  Parent *p = w->data;
+  int st = w->rstatus;
+
+  ev_child_stop (loop, w);
+  p->child_pid = 0;
+  if (WIFEXITED (st))
+    p->exit_code = WEXITSTATUS (st);
+  else if (WIFSIGNALED (st))
+    {
+      npte_err ("the namespace process (pid %d) was killed by signal %d (%s); "
+                "the namespace and its payload are gone",
+                w->rpid, WTERMSIG (st), g_strsignal (WTERMSIG (st)));
+      p->exit_code = 1;
+    }
+  if (p->exit_requested)
+    p->exit_code = 0;
+  ev_break (loop, EVBREAK_ALL);
+}
+
+static void
+kill_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  Parent *p = w->data;
+
+  if (p->child_pid > 0)
+    kill (p->child_pid, SIGKILL);
+}
+
+static void
+exit_fd_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  Parent *p = w->data;
+  char buf[64];
+  ssize_t n = read (w->fd, buf, sizeof buf);
+
+  if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+    return;
+  ev_io_stop (loop, w);
+  npte_debug ("--exit-fd closed: stopping");
+  p->exit_requested = TRUE;
+  if (p->child_pid > 0)
+    kill (p->child_pid, SIGTERM);
+  ev_timer_start (loop, &p->kill_w);
+}
+
+static void
+parent_signal_cb (int signo, int code, gpointer user_data)
+{
+  const Parent *p = user_data;
+
+  if (p->child_pid > 0 && sigfwd_should_forward (signo, code))
+    kill (p->child_pid, signo);
+}
+
+/**
+ * start_serving() - loop, link, pool, ports, API; then START_CMD
+ * @p: parent state
+ * @error: error on failure (start-up: fatal)
+ *
+ * Return: TRUE when everything is up and the payload was asked to start.
+ */
+static gboolean
+start_serving (Parent *p, GError **error)
+{
+  static const char *const none_dns[] = { NULL };
+
+  p->loop = ev_default_loop (EVFLAG_AUTO);
+  p->link = childlink_new (p->loop, p->sock, &parent_link_events, p);
+  p->pool = nspool_new (p->link);
+  if (g_strcmp0 (p->opts->port_driver, "builtin") == 0)
+    {
+      p->builtin = builtin_new (p->loop, p->pool, NULL);
+      p->mgr = portmgr_new (&builtin_ops, p->builtin);
+    }
+  for (guint i = 0; p->opts->publish != NULL && i < p->opts->publish->len; i++)
+    {
+      const PortSpec *spec = &g_array_index (p->opts->publish, PortSpec, i);
+      g_autofree char *text = portspec_format (spec);
+      if (p->mgr == NULL)
+        return npte_set_error (error, EINVAL, "cannot publish %s: --port-driver=none", text);
+      if (portmgr_add (p->mgr, spec, error) == NULL)
+        {
+          g_prefix_error (error, "cannot publish %s: ", text);
+          return FALSE;
+        }
+    }
+  p->info = (NpteInfo){
+    .api_version = NPTE_API_VERSION,
+    .version = NPTE_VERSION,
+    .state_dir = p->sd->path,
+    .child_pid = p->child_pid,
+    .net_driver = "none",
+    .net_dns = none_dns,
+    .port_driver = p->mgr != NULL ? builtin_ops.name : NULL,
+    .port_protos = p->mgr != NULL ? builtin_ops.protos : NULL,
+  };
+  g_autofree char *sock_path = statedir_file (p->sd, STATEDIR_API_SOCK);
+  p->api = api_server_new (p->loop, sock_path, p->mgr, &p->info, error);
+  if (p->api == NULL)
+    return FALSE;
+  p->sigfwd = sigfwd_new (p->loop, parent_signal_cb, p, error);
+  if (p->sigfwd == NULL)
+    return FALSE;
+  ev_child_init (&p->child_w, child_exited_cb, p->child_pid, 0);
+  p->child_w.data = p;
+  ev_child_start (p->loop, &p->child_w);
+  ev_timer_init (&p->kill_w, kill_timer_cb, EXIT_GRACE, 0.);
+  p->kill_w.data = p;
+  if (p->opts->exit_fd >= 0)
+    {
+      ev_io_init (&p->exit_w, exit_fd_cb, p->opts->exit_fd, EV_READ);
+      p->exit_w.data = p;
+      ev_io_start (p->loop, &p->exit_w);
+    }
+  return childlink_send_simple (p->link, PROTO_MSG_START_CMD, error);
+}
+
+/**
+ * teardown() - close everything in dependency order
+ * @p: parent state
+ */
+static void
+teardown (Parent *p)
+{
+  g_clear_pointer (&p->api, api_server_free);
+  g_clear_pointer (&p->mgr, portmgr_free);
+  g_clear_pointer (&p->builtin, builtin_free);
+  g_clear_pointer (&p->link, childlink_free);
+  g_clear_pointer (&p->pool, nspool_free);
+  g_clear_pointer (&p->sigfwd, sigfwd_free);
+  if (p->loop != NULL)
+    {
+      ev_child_stop (p->loop, &p->child_w);
+      ev_timer_stop (p->loop, &p->kill_w);
+    }
+  kill_and_reap (p);
+  npte_close_fdp (&p->sock);
+  g_clear_pointer (&p->sd, statedir_close);
+}
+
+int
+parent_run (const NpteRunOptions *opts)
+{
+  Parent p = { .opts = opts, .sock = -1, .exit_code = 1 };
+  g_autoptr (GError) error = NULL;
+  int sv[2];
+
+  signal (SIGPIPE, SIG_IGN);
+  npte_raise_nofile ();
+  p.sd = statedir_open (opts->state_dir, &error);
+  if (p.sd == NULL)
+    npte_die_error (g_steal_pointer (&error));
+  g_setenv ("NPTE_STATE_DIR", p.sd->path, TRUE);
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    {
+      npte_set_errno (&error, errno, "socketpair");
+      goto fail;
+    }
+  p.sock = sv[0];
+  gboolean spawned = spawn_child (&p, sv[1], &error);
+  close (sv[1]);
+  if (!spawned || !handshake (&p, &error) || !start_serving (&p, &error))
+    goto fail;
+  ev_run (p.loop, 0);
+  teardown (&p);
+  return p.exit_code;
+
+fail:
+  npte_err ("%s", error->message);
+  teardown (&p);
+  return 1;
+}
