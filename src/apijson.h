@@ -75,4 +75,45 @@ GPtrArray *apijson_status_list_decode (const char *json, gsize len, GError **err
  */
 char *apijson_error_decode (const char *json, gsize len);
 
+/**
+ * apijson_info_decode() - parse an Info body (client side)
+ * @json: text
+ * @len: its length
+ * @error: EINVAL on bad JSON or a member of the wrong type
+ *
+ * Members that are absent stay NULL / 0; a "networkDriver" or "portDriver"
+ * object without "driver" gives "" there, so its presence shows.
+ *
+ * Return: (transfer full) the info, whose strings live as long as it; free
+ * it with apijson_info_free(). NULL on error.
+ */
+NpteInfo *apijson_info_decode (const char *json, gsize len, GError **error);
+
+/* apijson_info_free() - free what apijson_info_decode() returned (NULL is fine). */
+void apijson_info_free (NpteInfo *info);
+
+/**
+ * apijson_validate() - strict JSON syntax check (RFC 8259)
+ * @json: text
+ * @len: its length
+ * @error: EINVAL with the offset of the problem
+ *
+ * Besides RFC 8259: valid UTF-8 with no NUL (raw or "\u0000"), no lone
+ * surrogate, integers within 64 bits, nesting at most 64 deep. Every
+ * decoder here checks this first.
+ *
+ * Return: TRUE if @json is one valid JSON value (surrounding whitespace ok).
+ */
+gboolean apijson_validate (const char *json, gsize len, GError **error);
+
+/**
+ * apijson_pretty() - re-indent JSON as Go's json.MarshalIndent(v, "", "    ")
+ * @json: text
+ * @len: its length
+ *
+ * Return: (transfer full) the indented text without a final newline, or NULL
+ * if @json does not pass apijson_validate().
+ */
+char *apijson_pretty (const char *json, gsize len);
+
 #endif /* NPTE_APIJSON_H */
