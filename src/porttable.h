@@ -70,6 +70,20 @@ PortEntry *porttable_lookup (const PortTable *table, int id);
 gboolean porttable_remove (PortTable *table, int id);
 
 /**
+ * porttable_rollback() - undo the porttable_add() that returned @id
+ * @table: the table
+ * @id: id of the entry to drop
+ *
+ * For an entry whose id was never shown to anyone (its driver failed to
+ * open it): drops the entry like porttable_remove() and, if @id is the
+ * most recently allocated id, gives it back, so a failed add does not use
+ * up an id. Ids that were handed out are never reused.
+ *
+ * Return: TRUE if it existed.
+ */
+gboolean porttable_rollback (PortTable *table, int id);
+
+/**
  * porttable_list() - every entry ordered by id
  * @table: the table
  *
