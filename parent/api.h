@@ -21,6 +21,7 @@
 typedef struct {
   unsigned int status;
   char *body;   /* (owned) NULL = empty body */
+  const char *allow; /* (static) for 405: the methods the path takes ("GET, POST"); else NULL */
 } ApiResponse;
 
 /**
