@@ -7,7 +7,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from npte_test import NPTE, PY, Npte, run_tests  # noqa: E402
+from npte_test import NPTE, PY, Npte, run_tests, wait_for  # noqa: E402
 
 
 def run(args, timeout=30, **kw):
@@ -118,9 +118,13 @@ class RunBasic(unittest.TestCase):
                 self.assertIn(needle, r.stderr)
 
     def test_signal_forwarded(self):
-        with Npte(cmd=["sh", "-c", "trap 'exit 7' USR2; while :; do sleep 0.05; done"]) as n:
-            code, _, err = n.stop(sig=signal.SIGUSR2)
-            self.assertEqual(code, 7, err)
+        with tempfile.TemporaryDirectory() as d:
+            mark = os.path.join(d, "trapped")
+            script = "trap 'exit 7' USR2; touch %s; while :; do sleep 0.05; done" % mark
+            with Npte(cmd=["sh", "-c", script]) as n:
+                wait_for(lambda: os.path.exists(mark), 10, "payload trap")
+                code, _, err = n.stop(sig=signal.SIGUSR2)
+                self.assertEqual(code, 7, err)
 
 
 if __name__ == "__main__":
