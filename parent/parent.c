@@ -11,7 +11,7 @@
  *  4. The libev loop: the child link, the namespace socket pool, the port
  *     driver and every -p port, the API socket. Any failure up to here kills
  *     and reaps the child and exits 1.
- *  5. START_CMD; on CMD_STARTED write child_pid and signal --ready-fd.
+ *  5. Write child_pid, then START_CMD; on CMD_STARTED signal --ready-fd.
  *  6. Serve until the child exits; forward signals; --exit-fd HUP ends the
  *     run (SIGTERM, then SIGKILL after a grace period).
  */
@@ -205,8 +205,6 @@ on_cmd_started (gpointer user_data, pid_t pid)
   g_autoptr (GError) error = NULL;
 
   npte_debug ("payload started, pid %d", (int) pid);
-  if (!statedir_write_child_pid (p->sd, p->child_pid, &error))
-    npte_warn ("%s", error->message);
   if (p->opts->ready_fd >= 0)
     {
       if (!npte_write_all (p->opts->ready_fd, "1", 1, &error))
@@ -360,6 +358,9 @@ start_serving (Parent *p, GError **error)
       p->exit_w.data = p;
       ev_io_start (p->loop, &p->exit_w);
     }
+  /* Before the payload runs, so it can rely on finding it. */
+  if (!statedir_write_child_pid (p->sd, p->child_pid, error))
+    return FALSE;
   return childlink_send_simple (p->link, PROTO_MSG_START_CMD, error);
 }
 

@@ -56,10 +56,11 @@ class RunBasic(unittest.TestCase):
                      "echo $NPTE_STATE_DIR; ls $NPTE_STATE_DIR"])
             self.assertEqual(r.returncode, 0, r.stderr)
             lines = r.stdout.split()
-            self.assertEqual(lines[0], sd)
-            self.assertIn("api.sock", lines)
-            self.assertIn("child_pid", lines)
-            self.assertIn("lock", lines)
+            why = "stdout=%r stderr=%r" % (r.stdout, r.stderr)
+            self.assertEqual(lines[0], sd, why)
+            self.assertIn("api.sock", lines, why)
+            self.assertIn("child_pid", lines, why)
+            self.assertIn("lock", lines, why)
             # Nothing left behind; the dir we were given stays (it was created for us: removed).
             self.assertFalse(os.path.exists(sd) and os.listdir(sd))
 
