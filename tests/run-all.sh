@@ -13,6 +13,7 @@ total_fail=0
 
 count() {  # count DIR: add meson's results of the last run in DIR to the totals
   local log=$1/meson-logs/testlog.json ok fail
+  if [ ! -f "$log" ]; then total_fail=$((total_fail + 1)); return; fi
   ok=$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(sum(x["result"]=="OK" for x in r))' "$log")
   fail=$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(sum(x["result"] not in ("OK","SKIP") for x in r))' "$log")
   total_ok=$((total_ok + ok)); total_fail=$((total_fail + fail))
@@ -48,7 +49,7 @@ if [ "$(id -u)" -eq 0 ]; then
   mkdir -p "$udir"
   git -C "$src" ls-files -z | (cd "$src" && xargs -0 cp --parents -t "$udir")
   chown -R "$user:" "$udir"
-  runuser -u "$user" -- bash -c "cd $udir && meson setup build-u >/dev/null && ninja -C build-u >/dev/null \
+  runuser -u "$user" -- bash -c "cd $udir && meson setup build-u >/dev/null && ninja -C build-u \
       && meson test -C build-u --print-errorlogs --num-processes $jobs" || rc=1
   count "$udir/build-u"
 fi
