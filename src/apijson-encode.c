@@ -291,7 +291,8 @@ apijson_info_encode (const NpteInfo *info)
       jobj_begin (&p, out);
       jobj_str (&p, "driver", info->port_driver);
       jobj_strv (&p, "protos", info->port_protos);
-      jobj_bool (&p, "disallowLoopbackChildIP", info->disallow_loopback_child_ip);
+      if (info->disallow_loopback_child_ip) /* omitempty, as rootlesskit */
+        jobj_bool (&p, "disallowLoopbackChildIP", TRUE);
       jobj_end (&p);
     }
   jobj_end (&o);
