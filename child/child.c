@@ -36,9 +36,11 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "netcfg.h"
 #include "netlink.h"
 #include "npte-error.h"
 #include "sigfwd.h"
+#include "tap.h"
 #include "util.h"
 #include "wire.h"
 
@@ -52,6 +54,9 @@ typedef struct {
   ev_io sock_w;
   ev_child cmd_w;
   Sigfwd *sigfwd;
+  gboolean slirp;       /* --tap given: create and pass a TAP device */
+  NetCfg net;
+  const char *resolv;   /* resolv.conf to bind-mount, or NULL */
 } Child;
 
 /**
@@ -202,6 +207,30 @@ set_pdeathsig (const Child *c)
 }
 
 /**
+ * setup_tap() - create the TAP device, pass it to the parent, point DNS at slirp
+ * @c: child state
+ */
+static void
+setup_tap (Child *c)
+{
+  GError *error = NULL;
+  ProtoMsg msg;
+  npte_autofd int fd = tap_setup (&c->net, &error);
+
+  if (fd < 0)
+    child_fail (c, error);
+  proto_msg_init (&msg, PROTO_MSG_TAP, 0);
+  msg.u.tap.mtu = c->net.mtu;
+  if (!child_send (c, &msg, &fd, 1, &error))
+    child_fail (c, error);
+  if (c->resolv != NULL && !tap_bind_resolv_conf (c->resolv, &error))
+    {
+      npte_warn ("%s; DNS inside the namespace uses the host's resolv.conf", error->message);
+      g_clear_error (&error);
+    }
+}
+
+/**
  * setup_namespaces() - steps 2 to 4 of the theory of operation
  * @c: child state
  */
@@ -232,6 +261,8 @@ setup_namespaces (Child *c)
     npte_debug ("mount sysfs on /sys: %s (keeping the host's)", g_strerror (errno));
   if (!netcfg_link_up ("lo", &error))
     child_fail (c, error);
+  if (c->slirp)
+    setup_tap (c);
   send_simple (c, PROTO_MSG_NS_READY);
 }
 
@@ -431,6 +462,7 @@ sock_cb (struct ev_loop *loop, ev_io *w, int revents)
         case PROTO_MSG_ERROR:
         case PROTO_MSG_CMD_EXITED:
         case PROTO_MSG_PONG:
+        case PROTO_MSG_TAP:
         case PROTO_MSG_MAX_:
         default:
           npte_warn ("unexpected %s from the parent", proto_msg_type_name (msg.type));
@@ -450,17 +482,21 @@ child_signal_cb (int signo, int code, gpointer user_data)
 }
 
 /**
- * parse_args() - "[--debug] [--parent-pid N] -- CMD ARG..."
+ * parse_args() - "[--debug] [--resolv PATH] [NETWORK OPTIONS] -- CMD ARG..."
  * @c: child state to fill
  * @argc: count
  * @argv: vector (argv[1] is CHILD_ARGV1)
  * @debug: (out) whether --debug was given
+ * @error: EINVAL for a bad network option or a missing command
  *
- * Return: TRUE if a command was given.
+ * NETWORK OPTIONS (from netcfg_to_args()) mean --net=slirp: make a TAP.
+ *
+ * Return: TRUE if the options are good and a command was given.
  */
 static gboolean
-parse_args (Child *c, int argc, char **argv, gboolean *debug)
+parse_args (Child *c, int argc, char **argv, gboolean *debug, GError **error)
 {
+  netcfg_init_defaults (&c->net);
   for (int i = 2; i < argc; i++)
     {
       if (g_strcmp0 (argv[i], "--debug") == 0)
@@ -468,10 +504,21 @@ parse_args (Child *c, int argc, char **argv, gboolean *debug)
       else if (g_strcmp0 (argv[i], "--") == 0)
         {
           c->cmd_argv = &argv[i + 1];
-          return i + 1 < argc;
+          if (i + 1 < argc)
+            return TRUE;
+          break;
+        }
+      else if (i + 1 < argc && g_strcmp0 (argv[i], "--resolv") == 0)
+        c->resolv = argv[++i];
+      else if (i + 1 < argc && g_str_has_prefix (argv[i], "--"))
+        {
+          if (!netcfg_from_arg (&c->net, argv[i], argv[i + 1], error))
+            return FALSE;
+          c->slirp = TRUE;
+          i++;
         }
     }
-  return FALSE;
+  return npte_set_error (error, EINVAL, "internal: the child was started without a command");
 }
 
 int
@@ -483,11 +530,8 @@ child_main (int argc, char **argv)
   ProtoMsg msg;
 
   c.parent_pid = getppid ();
-  if (!parse_args (&c, argc, argv, &debug))
-    {
-      npte_set_error (&error, EINVAL, "internal: the child was started without a command");
-      child_fail (&c, error);
-    }
+  if (!parse_args (&c, argc, argv, &debug, &error))
+    child_fail (&c, error);
   npte_log_init ("child", debug);
   fcntl (c.sock, F_SETFD, FD_CLOEXEC);
   npte_raise_nofile ();

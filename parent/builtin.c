@@ -57,29 +57,6 @@ builtin_pipe_put (Builtin *b, BuiltinPipe *p, gboolean empty)
   p->rfd = p->wfd = -1;
 }
 
-/**
- * privileged_port_error() - rootlesskit's actionable message for EACCES on a low port
- * @port: the port
- * @error: (out) the error
- *
- * Return: FALSE.
- */
-static gboolean
-privileged_port_error (int port, GError **error)
-{
-  g_autofree char *text = NULL;
-  guint64 start = 1024;
-
-  if (g_file_get_contents ("/proc/sys/net/ipv4/ip_unprivileged_port_start", &text, NULL, NULL))
-    g_ascii_string_to_unsigned (g_strstrip (text), 10, 0, 65536, &start, NULL);
-  return npte_set_error (error, EACCES,
-                         "cannot expose privileged port %d, you can add "
-                         "'net.ipv4.ip_unprivileged_port_start=%d' to /etc/sysctl.conf "
-                         "(currently %" G_GUINT64_FORMAT "), or choose a larger port number "
-                         "(>= %" G_GUINT64_FORMAT ")",
-                         port, port, start, start);
-}
-
 int
 builtin_listen (PortEntry *entry, GError **error)
 {
@@ -104,16 +81,7 @@ builtin_listen (PortEntry *entry, GError **error)
     setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (bind (fd, (struct sockaddr *) &plan.addr, plan.addrlen) < 0)
     {
-      int errsv = errno;
-      if (errsv == EACCES && entry->spec.parent_port > 0)
-        privileged_port_error (entry->spec.parent_port, error);
-      else if (errsv == EADDRINUSE)
-        npte_set_error (error, EADDRINUSE,
-                        "cannot listen on %s/%s: the address is already in use by another "
-                        "program",
-                        addr, portproto_to_string (entry->spec.proto));
-      else
-        npte_set_errno (error, errsv, "bind %s/%s", addr, portproto_to_string (entry->spec.proto));
+      portmgr_bind_error (&entry->spec, errno, addr, error);
       return -1;
     }
   if (plan.socktype == SOCK_STREAM && listen (fd, 4096) < 0)

@@ -137,6 +137,7 @@ link_dispatch (ChildLink *link, ProtoMsg *msg)
       break;
     case PROTO_MSG_PONG:
       break;
+    case PROTO_MSG_TAP:
     case PROTO_MSG_INVALID:
     case PROTO_MSG_HELLO:
     case PROTO_MSG_USERNS_READY:

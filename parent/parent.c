@@ -39,6 +39,7 @@
 #include "pool.h"
 #include "portmgr.h"
 #include "sigfwd.h"
+#include "slirp.h"
 #include "statedir.h"
 #include "util.h"
 #include "wire.h"
@@ -57,10 +58,15 @@ typedef struct {
   ChildLink *link;
   NsPool *pool;
   Builtin *builtin;
+  int tapfd;
+  SlirpNet *slirp;
   PortMgr *mgr;
   ApiServer *api;
   Sigfwd *sigfwd;
   NpteInfo info;
+  char *info_dns[2];
+  char *info_ip;
+  char *info_gw;
   ev_child child_w;
   ev_io exit_w;
   ev_timer kill_w;
@@ -80,16 +86,25 @@ typedef struct {
 static gboolean
 spawn_child (Parent *p, int child_sock, GError **error)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   pid_t self = getpid ();
 
-  g_ptr_array_add (argv, (gpointer) "npte");
-  g_ptr_array_add (argv, (gpointer) CHILD_ARGV1);
+  g_ptr_array_add (argv, g_strdup ("npte"));
+  g_ptr_array_add (argv, g_strdup (CHILD_ARGV1));
   if (p->opts->debug)
-    g_ptr_array_add (argv, (gpointer) "--debug");
-  g_ptr_array_add (argv, (gpointer) "--");
+    g_ptr_array_add (argv, g_strdup ("--debug"));
+  if (p->opts->net != NULL)
+    {
+      netcfg_to_args (p->opts->net, argv);
+      if (!p->opts->net->disable_dns)
+        {
+          g_ptr_array_add (argv, g_strdup ("--resolv"));
+          g_ptr_array_add (argv, statedir_file (p->sd, STATEDIR_RESOLV_CONF));
+        }
+    }
+  g_ptr_array_add (argv, g_strdup ("--"));
   for (char **a = p->opts->cmd_argv; *a != NULL; a++)
-    g_ptr_array_add (argv, *a);
+    g_ptr_array_add (argv, g_strdup (*a));
   g_ptr_array_add (argv, NULL);
 
   pid_t pid = fork ();
@@ -142,15 +157,19 @@ hs_recv (Parent *p, ProtoMsgType type, ProtoMsg *out, GError **error)
     default:
       return FALSE;
     }
-  proto_msg_close_fds (out);
+  if (out->type != PROTO_MSG_TAP)
+    proto_msg_close_fds (out);
   if (out->type == PROTO_MSG_ERROR)
     {
       p->child_reported_error = TRUE;
       return npte_set_error (error, out->u.error.err, "%s", out->u.error.message);
     }
   if (out->type != type)
-    return npte_set_error (error, EPROTO, "start-up: expected %s from the child, got %s",
-                           proto_msg_type_name (type), proto_msg_type_name (out->type));
+    {
+      proto_msg_close_fds (out);
+      return npte_set_error (error, EPROTO, "start-up: expected %s from the child, got %s",
+                             proto_msg_type_name (type), proto_msg_type_name (out->type));
+    }
   return TRUE;
 }
 
@@ -180,6 +199,12 @@ handshake (Parent *p, GError **error)
   proto_msg_init (&msg, PROTO_MSG_IDMAP_DONE, 0);
   if (!proto_send (p->sock, &msg, NULL, 0, error))
     return FALSE;
+  if (p->opts->net != NULL)
+    {
+      if (!hs_recv (p, PROTO_MSG_TAP, &msg, error))
+        return FALSE;
+      p->tapfd = msg.fds[0];
+    }
   return hs_recv (p, PROTO_MSG_NS_READY, &msg, error);
 }
 
@@ -299,6 +324,66 @@ parent_signal_cb (int signo, int code, gpointer user_data)
 }
 
 /**
+ * fill_info() - what /v1/info reports, from the options and the drivers
+ * @p: parent state (info strings live in p->info_strings)
+ */
+static void
+fill_info (Parent *p)
+{
+  static const char *const none_dns[] = { NULL };
+  const NetCfg *net = p->opts->net;
+  const PortDriverOps *ops = p->mgr != NULL ? portmgr_ops (p->mgr) : NULL;
+
+  p->info = (NpteInfo){
+    .api_version = NPTE_API_VERSION,
+    .version = NPTE_VERSION,
+    .state_dir = p->sd->path,
+    .child_pid = p->child_pid,
+    .net_driver = net != NULL ? "slirp" : "none",
+    .net_dns = none_dns,
+    .port_driver = ops != NULL ? ops->name : NULL,
+    .port_protos = ops != NULL ? ops->protos : NULL,
+    .disallow_loopback_child_ip = ops != NULL && ops->disallow_loopback_child_ip,
+  };
+  if (net != NULL)
+    {
+      p->info_dns[0] = net->disable_dns ? NULL : netcfg_format_ip (AF_INET, &net->dns);
+      p->info_ip = netcfg_format_ip (AF_INET, &net->guest);
+      p->info_gw = netcfg_format_ip (AF_INET, &net->gateway);
+      p->info.net_dns = (const char *const *) p->info_dns;
+      p->info.net_child_ip = p->info_ip;
+      p->info.net_gateway = p->info_gw;
+      p->info.net_mtu = (int) net->mtu;
+    }
+}
+
+/**
+ * write_resolv_conf() - $STATE/resolv.conf naming the slirp DNS addresses
+ * @p: parent state
+ * @error: error on failure
+ *
+ * Return: TRUE on success (or when there is nothing to write).
+ */
+static gboolean
+write_resolv_conf (Parent *p, GError **error)
+{
+  const NetCfg *net = p->opts->net;
+
+  if (net == NULL || net->disable_dns)
+    return TRUE;
+  g_autofree char *path = statedir_file (p->sd, STATEDIR_RESOLV_CONF);
+  g_autofree char *dns = netcfg_format_ip (AF_INET, &net->dns);
+  g_autofree char *dns6 = netcfg_format_ip (AF_INET6, &net->dns6);
+  g_autofree char *text = g_strdup_printf ("nameserver %s\n%s%s%s", dns,
+                                           net->ipv6 ? "nameserver " : "", net->ipv6 ? dns6 : "",
+                                           net->ipv6 ? "\n" : "");
+  g_autoptr (GError) local = NULL;
+  if (!g_file_set_contents (path, text, -1, &local))
+    return npte_set_error (error, EIO, "write %s: %s", path, local->message);
+  return TRUE;
+}
+
+/**
  * start_serving() - loop, link, pool, ports, API; then START_CMD
  * @p: parent state
  * @error: error on failure (start-up: fatal)
@@ -308,16 +393,22 @@ parent_signal_cb (int signo, int code, gpointer user_data)
 static gboolean
 start_serving (Parent *p, GError **error)
 {
-  static const char *const none_dns[] = { NULL };
-
   p->loop = ev_default_loop (EVFLAG_AUTO);
   p->link = childlink_new (p->loop, p->sock, &parent_link_events, p);
   p->pool = nspool_new (p->link);
+  if (p->opts->net != NULL)
+    {
+      p->slirp = slirpnet_new (p->loop, npte_steal_fd (&p->tapfd), p->opts->net, error);
+      if (p->slirp == NULL)
+        return FALSE;
+    }
   if (g_strcmp0 (p->opts->port_driver, "builtin") == 0)
     {
       p->builtin = builtin_new (p->loop, p->pool, NULL);
       p->mgr = portmgr_new (&builtin_ops, p->builtin);
     }
+  else if (g_strcmp0 (p->opts->port_driver, "slirp") == 0)
+    p->mgr = portmgr_new (&slirp_port_ops, p->slirp);
   for (guint i = 0; p->opts->publish != NULL && i < p->opts->publish->len; i++)
     {
       const PortSpec *spec = &g_array_index (p->opts->publish, PortSpec, i);
@@ -330,16 +421,7 @@ start_serving (Parent *p, GError **error)
           return FALSE;
         }
     }
-  p->info = (NpteInfo){
-    .api_version = NPTE_API_VERSION,
-    .version = NPTE_VERSION,
-    .state_dir = p->sd->path,
-    .child_pid = p->child_pid,
-    .net_driver = "none",
-    .net_dns = none_dns,
-    .port_driver = p->mgr != NULL ? builtin_ops.name : NULL,
-    .port_protos = p->mgr != NULL ? builtin_ops.protos : NULL,
-  };
+  fill_info (p);
   g_autofree char *sock_path = statedir_file (p->sd, STATEDIR_API_SOCK);
   p->api = api_server_new (p->loop, sock_path, p->mgr, &p->info, error);
   if (p->api == NULL)
@@ -374,6 +456,11 @@ teardown (Parent *p)
   g_clear_pointer (&p->api, api_server_free);
   g_clear_pointer (&p->mgr, portmgr_free);
   g_clear_pointer (&p->builtin, builtin_free);
+  g_clear_pointer (&p->slirp, slirpnet_free);
+  npte_close_fdp (&p->tapfd);
+  g_clear_pointer (&p->info_dns[0], g_free);
+  g_clear_pointer (&p->info_ip, g_free);
+  g_clear_pointer (&p->info_gw, g_free);
   g_clear_pointer (&p->link, childlink_free);
   g_clear_pointer (&p->pool, nspool_free);
   g_clear_pointer (&p->sigfwd, sigfwd_free);
@@ -390,7 +477,7 @@ teardown (Parent *p)
 int
 parent_run (const NpteRunOptions *opts)
 {
-  Parent p = { .opts = opts, .sock = -1, .exit_code = 1 };
+  Parent p = { .opts = opts, .sock = -1, .tapfd = -1, .exit_code = 1 };
   g_autoptr (GError) error = NULL;
   int sv[2];
 
@@ -400,6 +487,8 @@ parent_run (const NpteRunOptions *opts)
   if (p.sd == NULL)
     npte_die_error (g_steal_pointer (&error));
   g_setenv ("NPTE_STATE_DIR", p.sd->path, TRUE);
+  if (!write_resolv_conf (&p, &error))
+    goto fail;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     {
       npte_set_errno (&error, errno, "socketpair");

@@ -4,12 +4,14 @@
 
 #include <glib.h>
 
+#include "netcfg.h"
 #include "portspec.h"
 
 typedef struct {
   char **cmd_argv;        /* the payload, NULL-terminated */
   const char *state_dir;  /* NULL: a fresh private dir */
-  const char *port_driver;/* "builtin" or "none" */
+  const char *port_driver;/* "builtin", "slirp" or "none" */
+  const NetCfg *net;      /* --net=slirp addressing, or NULL for --net=none */
   GArray *publish;        /* PortSpec, validated */
   int ready_fd;           /* -1: none */
   int exit_fd;            /* -1: none */

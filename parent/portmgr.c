@@ -165,3 +165,39 @@ portmgr_ops (const PortMgr *mgr)
 {
   return mgr->ops;
 }
+
+/**
+ * privileged_port_error() - rootlesskit's actionable message for EACCES on a low port
+ * @port: the port
+ * @error: (out) the error
+ *
+ * Return: FALSE.
+ */
+static gboolean
+privileged_port_error (int port, GError **error)
+{
+  g_autofree char *text = NULL;
+  guint64 start = 1024;
+
+  if (g_file_get_contents ("/proc/sys/net/ipv4/ip_unprivileged_port_start", &text, NULL, NULL))
+    g_ascii_string_to_unsigned (g_strstrip (text), 10, 0, 65536, &start, NULL);
+  return npte_set_error (error, EACCES,
+                         "cannot expose privileged port %d, you can add "
+                         "'net.ipv4.ip_unprivileged_port_start=%d' to /etc/sysctl.conf "
+                         "(currently %" G_GUINT64_FORMAT "), or choose a larger port number "
+                         "(>= %" G_GUINT64_FORMAT ")",
+                         port, port, start, start);
+}
+
+gboolean
+portmgr_bind_error (const PortSpec *spec, int errsv, const char *addr, GError **error)
+{
+  if (errsv == EACCES && spec->parent_port > 0)
+    return privileged_port_error (spec->parent_port, error);
+  if (errsv == EADDRINUSE)
+    return npte_set_error (error, EADDRINUSE,
+                           "cannot listen on %s/%s: the address is already in use by another "
+                           "program",
+                           addr, portproto_to_string (spec->proto));
+  return npte_set_errno (error, errsv, "bind %s/%s", addr, portproto_to_string (spec->proto));
+}

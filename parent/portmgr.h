@@ -71,4 +71,19 @@ GPtrArray *portmgr_list (const PortMgr *mgr);
 
 const PortDriverOps *portmgr_ops (const PortMgr *mgr);
 
+/**
+ * portmgr_bind_error() - the error for a failed bind of a port's host socket
+ * @spec: the port
+ * @errsv: errno of bind()
+ * @addr: the address text ("127.0.0.1:80")
+ * @error: (out) EACCES for a privileged port, with rootlesskit's advice naming
+ *         net.ipv4.ip_unprivileged_port_start; EADDRINUSE naming the address;
+ *         otherwise the errno text
+ *
+ * Shared by every driver so users see one wording.
+ *
+ * Return: FALSE.
+ */
+gboolean portmgr_bind_error (const PortSpec *spec, int errsv, const char *addr, GError **error);
+
 #endif /* NPTE_PORTMGR_H */

@@ -59,6 +59,7 @@ static const uint32_t payload_size[PROTO_MSG_MAX_] = {
   [PROTO_MSG_SOCKETS] = 12,
   [PROTO_MSG_ERROR] = ERROR_FIXED,
   [PROTO_MSG_CMD_EXITED] = 4,
+  [PROTO_MSG_TAP] = 4,
 };
 
 static const char *const type_names[PROTO_MSG_MAX_] = {
@@ -74,6 +75,7 @@ static const char *const type_names[PROTO_MSG_MAX_] = {
   [PROTO_MSG_CMD_EXITED] = "CMD_EXITED",
   [PROTO_MSG_PING] = "PING",
   [PROTO_MSG_PONG] = "PONG",
+  [PROTO_MSG_TAP] = "TAP",
 };
 
 static void
@@ -259,6 +261,11 @@ check_values (const ProtoMsg *msg, int code, GError **error)
                                "that exited or was killed",
                                (unsigned int) msg->u.cmd_exited.status);
       return TRUE;
+    case PROTO_MSG_TAP:
+      if (msg->u.tap.mtu < PROTO_TAP_MTU_MIN || msg->u.tap.mtu > PROTO_TAP_MTU_MAX)
+        return npte_set_error (error, code, "bad TAP frame: mtu %u is not in %u..%u",
+                               msg->u.tap.mtu, PROTO_TAP_MTU_MIN, PROTO_TAP_MTU_MAX);
+      return TRUE;
     case PROTO_MSG_USERNS_READY:
     case PROTO_MSG_IDMAP_DONE:
     case PROTO_MSG_NS_READY:
@@ -298,6 +305,9 @@ encode_payload (const ProtoMsg *msg, uint8_t *p, gsize text_len)
       break;
     case PROTO_MSG_CMD_EXITED:
       put_i32 (p, msg->u.cmd_exited.status);
+      break;
+    case PROTO_MSG_TAP:
+      put_u32 (p, msg->u.tap.mtu);
       break;
     case PROTO_MSG_USERNS_READY:
     case PROTO_MSG_IDMAP_DONE:
@@ -416,6 +426,9 @@ decode_payload (ProtoMsgType type, const uint8_t *p, uint32_t plen, ProtoMsg *ou
     case PROTO_MSG_CMD_EXITED:
       out->u.cmd_exited.status = get_i32 (p);
       break;
+    case PROTO_MSG_TAP:
+      out->u.tap.mtu = get_u32 (p);
+      break;
     case PROTO_MSG_ERROR:
     case PROTO_MSG_USERNS_READY:
     case PROTO_MSG_IDMAP_DONE:
@@ -489,7 +502,7 @@ proto_decode (const uint8_t *buf, gsize len, unsigned int n_fds, ProtoMsg *out, 
   if (!decode_header (buf, len, &h, error))
     return FALSE;
   type = (ProtoMsgType) h.type;
-  if (n_fds > 0 && type != PROTO_MSG_SOCKETS)
+  if (n_fds > 0 && type != PROTO_MSG_SOCKETS && type != PROTO_MSG_TAP)
     return npte_set_error (error, EPROTO, "bad %s frame: it carries no fds but %u arrived",
                            proto_msg_type_name (type), n_fds);
   out->type = type;
@@ -499,6 +512,8 @@ proto_decode (const uint8_t *buf, gsize len, unsigned int n_fds, ProtoMsg *out, 
     return FALSE;
   if (!check_values (out, EPROTO, error))
     return FALSE;
+  if (type == PROTO_MSG_TAP && n_fds != 1)
+    return npte_set_error (error, EPROTO, "bad TAP frame: it carries 1 fd but %u arrived", n_fds);
   if (type == PROTO_MSG_SOCKETS && out->u.sockets.count != n_fds)
     return npte_set_error (error, EPROTO, "bad SOCKETS frame: it announces %u fds but %u arrived",
                            out->u.sockets.count, n_fds);
@@ -519,6 +534,11 @@ check_send_fds (const ProtoMsg *msg, const int *fds, unsigned int n_fds, GError 
         return npte_set_error (error, EINVAL,
                                "cannot send SOCKETS: it announces %u fds but %u were given",
                                msg->u.sockets.count, n_fds);
+    }
+  else if (msg->type == PROTO_MSG_TAP)
+    {
+      if (n_fds != 1)
+        return npte_set_error (error, EINVAL, "cannot send TAP: it carries 1 fd, %u given", n_fds);
     }
   else if (n_fds > 0)
     return npte_set_error (error, EINVAL, "cannot send %s: this type carries no fds (%u given)",

@@ -27,6 +27,8 @@
 #define PROTO_MAX_FRAME (PROTO_HEADER_SIZE + PROTO_MAX_PAYLOAD)
 #define PROTO_MAX_FDS 64u          /* fds in one SOCKETS frame */
 #define PROTO_MAX_MESSAGE 1024u    /* bytes of an ERROR message text */
+#define PROTO_TAP_MTU_MIN 68u      /* MTU range of a TAP frame (libslirp's) */
+#define PROTO_TAP_MTU_MAX 65521u
 
 typedef enum {
   PROTO_MSG_INVALID = 0,
@@ -42,6 +44,7 @@ typedef enum {
   PROTO_MSG_CMD_EXITED,       /* C->P: {i32 wait status} */
   PROTO_MSG_PING,             /* either way, {} ; answered with PONG, same id */
   PROTO_MSG_PONG,             /* {} */
+  PROTO_MSG_TAP,              /* C->P: {u32 mtu} + the TAP fd, before NS_READY with --net=slirp */
   PROTO_MSG_MAX_
 } ProtoMsgType;
 
@@ -61,6 +64,7 @@ typedef struct {
     struct { uint32_t family; uint32_t socktype; uint32_t count; } sockets; /* REQ and reply */
     struct { int32_t err; char message[PROTO_MAX_MESSAGE + 1]; } error;
     struct { int32_t status; } cmd_exited;
+    struct { uint32_t mtu; } tap;
   } u;
   int fds[PROTO_MAX_FDS];   /* received fds (SOCKETS); owned by the message */
   unsigned int n_fds;

@@ -10,6 +10,7 @@
 #include "child.h"
 #include "config.h"
 #include "log.h"
+#include "netcfg.h"
 #include "npte-error.h"
 #include "parent.h"
 #include "portspec.h"
@@ -25,12 +26,25 @@ static const char usage_text[] =
   "Options:\n"
   "  -p, --publish SPEC      forward a port: [PARENTIP:]PARENTPORT:[CHILDIP:]CHILDPORT[/PROTO]\n"
   "                          (PROTO: tcp tcp4 tcp6 udp udp4 udp6; default tcp); repeatable\n"
-  "      --net none          network: loopback only (default)\n"
-  "      --port-driver NAME  builtin (default) or none\n"
+  "      --net NAME          none: loopback only (default); slirp: outbound networking\n"
+  "                          through libslirp on a TAP device\n"
+  "      --port-driver NAME  builtin (default), slirp (with --net=slirp) or none\n"
   "      --state-dir DIR     state directory (default: a fresh dir under $XDG_RUNTIME_DIR/npte)\n"
   "      --ready-fd FD       write \"1\" to FD when ports, API and CMD are up\n"
   "      --exit-fd FD        stop (SIGTERM to CMD) when FD is closed\n"
   "      --debug             debug logging\n"
+  "\n"
+  "With --net=slirp (defaults as slirp4netns):\n"
+  "      --mtu N             MTU of the TAP device, 68..65521 (default 65520)\n"
+  "      --cidr A.B.C.D/N    network (default 10.0.2.0/24: gateway .2, DNS .3, namespace .100)\n"
+  "      --ipv6              IPv6 too (default prefix fd00::/64)\n"
+  "      --cidr6 PREFIX/N    IPv6 prefix (implies --ipv6)\n"
+  "      --disable-host-loopback  the namespace cannot reach the host's 127.0.0.1\n"
+  "      --disable-dns       no DNS forwarder; resolv.conf is left alone\n"
+  "      --outbound-addr A   bind outbound IPv4 connections to A\n"
+  "      --outbound-addr6 A  bind outbound IPv6 connections to A\n"
+  "      --mac MAC           MAC address of the TAP device\n"
+  "      --ifname NAME       name of the TAP device (default tap0)\n"
   "  -h, --help              this help\n"
   "  -v, --version           print the version\n"
   "\n"
@@ -88,6 +102,154 @@ parse_fd_option (const char *name, const char *text)
   return fd;
 }
 
+enum {
+  OPT_NET = 256, OPT_PORT_DRIVER, OPT_STATE_DIR, OPT_READY_FD, OPT_EXIT_FD, OPT_DEBUG,
+  OPT_MTU, OPT_CIDR, OPT_CIDR6, OPT_IPV6, OPT_DISABLE_HOST_LOOPBACK, OPT_DISABLE_DNS,
+  OPT_OUTBOUND, OPT_OUTBOUND6, OPT_MAC, OPT_IFNAME,
+};
+
+static const struct option run_options[] = {
+  { "publish", required_argument, NULL, 'p' },
+  { "net", required_argument, NULL, OPT_NET },
+  { "port-driver", required_argument, NULL, OPT_PORT_DRIVER },
+  { "state-dir", required_argument, NULL, OPT_STATE_DIR },
+  { "ready-fd", required_argument, NULL, OPT_READY_FD },
+  { "exit-fd", required_argument, NULL, OPT_EXIT_FD },
+  { "debug", no_argument, NULL, OPT_DEBUG },
+  { "mtu", required_argument, NULL, OPT_MTU },
+  { "cidr", required_argument, NULL, OPT_CIDR },
+  { "cidr6", required_argument, NULL, OPT_CIDR6 },
+  { "ipv6", no_argument, NULL, OPT_IPV6 },
+  { "enable-ipv6", no_argument, NULL, OPT_IPV6 },
+  { "disable-host-loopback", no_argument, NULL, OPT_DISABLE_HOST_LOOPBACK },
+  { "disable-dns", no_argument, NULL, OPT_DISABLE_DNS },
+  { "outbound-addr", required_argument, NULL, OPT_OUTBOUND },
+  { "outbound-addr6", required_argument, NULL, OPT_OUTBOUND6 },
+  { "mac", required_argument, NULL, OPT_MAC },
+  { "macaddress", required_argument, NULL, OPT_MAC },
+  { "ifname", required_argument, NULL, OPT_IFNAME },
+  { "help", no_argument, NULL, 'h' },
+  { "version", no_argument, NULL, 'v' },
+  { NULL, 0, NULL, 0 },
+};
+
+/* What cmd_run() collects before it can check combinations. */
+typedef struct {
+  NpteRunOptions run;
+  NetCfg net;
+  const char *net_name;
+  gboolean port_driver_given;
+  gboolean net_option_given;   /* an option that only makes sense with --net=slirp */
+} RunArgs;
+
+/**
+ * apply_net_option() - one of the --net=slirp options
+ * @ra: collected arguments
+ * @opt: option code
+ * @arg: its value (may be NULL for flags)
+ *
+ * Exits 2 on a bad value.
+ *
+ * Return: TRUE if @opt was a network option.
+ */
+static gboolean
+apply_net_option (RunArgs *ra, int opt, const char *arg)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok = TRUE;
+
+  switch (opt)
+    {
+    case OPT_MTU: ok = netcfg_set_mtu (&ra->net, arg, &error); break;
+    case OPT_CIDR: ok = netcfg_set_cidr (&ra->net, arg, &error); break;
+    case OPT_CIDR6:
+      ok = netcfg_set_cidr6 (&ra->net, arg, &error);
+      ra->net.ipv6 = TRUE;
+      break;
+    case OPT_IPV6: ra->net.ipv6 = TRUE; break;
+    case OPT_DISABLE_HOST_LOOPBACK: ra->net.disable_host_loopback = TRUE; break;
+    case OPT_DISABLE_DNS: ra->net.disable_dns = TRUE; break;
+    case OPT_OUTBOUND: ok = netcfg_set_outbound (&ra->net, arg, FALSE, &error); break;
+    case OPT_OUTBOUND6: ok = netcfg_set_outbound (&ra->net, arg, TRUE, &error); break;
+    case OPT_MAC: ok = netcfg_set_mac (&ra->net, arg, &error); break;
+    case OPT_IFNAME: ok = netcfg_set_ifname (&ra->net, arg, &error); break;
+    default: return FALSE;
+    }
+  if (!ok)
+    {
+      fprintf (stderr, "npte: %s\n", error->message);
+      exit (2);
+    }
+  ra->net_option_given = TRUE;
+  return TRUE;
+}
+
+/**
+ * apply_option() - one option of "npte run" that is not a network option
+ * @ra: collected arguments
+ * @c: getopt code
+ * @publish: -p specs collected so far
+ *
+ * Return: -1 to go on, or an exit code (--help, a bad option).
+ */
+static int
+apply_option (RunArgs *ra, int c, GArray *publish)
+{
+  switch (c)
+    {
+    case 'p': add_publish (publish, optarg); break;
+    case OPT_NET:
+      if (strcmp (optarg, "none") != 0 && strcmp (optarg, "slirp") != 0
+          && strcmp (optarg, "slirp4netns") != 0)
+        usage_error ("unknown --net \"%s\" (supported: none, slirp)", optarg);
+      ra->net_name = strcmp (optarg, "none") == 0 ? "none" : "slirp";
+      break;
+    case OPT_PORT_DRIVER:
+      if (strcmp (optarg, "builtin") != 0 && strcmp (optarg, "slirp") != 0
+          && strcmp (optarg, "none") != 0)
+        usage_error ("unknown --port-driver \"%s\" (supported: builtin, slirp, none)", optarg);
+      ra->run.port_driver = optarg;
+      ra->port_driver_given = TRUE;
+      break;
+    case OPT_STATE_DIR:
+      if (optarg[0] == '\0')
+        usage_error ("%s--state-dir must not be empty", "");
+      ra->run.state_dir = optarg;
+      break;
+    case OPT_READY_FD: ra->run.ready_fd = parse_fd_option ("--ready-fd", optarg); break;
+    case OPT_EXIT_FD: ra->run.exit_fd = parse_fd_option ("--exit-fd", optarg); break;
+    case OPT_DEBUG: ra->run.debug = TRUE; break;
+    case 'h': fputs (usage_text, stdout); return 0;
+    case 'v': printf ("npte version %s\n", NPTE_VERSION); return 0;
+    default:
+      if (!apply_net_option (ra, c, optarg))
+        {
+          fprintf (stderr, "Try 'npte --help'.\n");
+          return 2;
+        }
+      break;
+    }
+  return -1;
+}
+
+/**
+ * check_combination() - reject option combinations that cannot work
+ * @ra: collected arguments
+ * @n_publish: number of -p specs
+ */
+static void
+check_combination (const RunArgs *ra, guint n_publish)
+{
+  gboolean slirp = g_strcmp0 (ra->net_name, "slirp") == 0;
+
+  if (ra->net_option_given && !slirp)
+    usage_error ("%snetwork options (--mtu, --cidr, --ipv6, ...) need --net=slirp", "");
+  if (strcmp (ra->run.port_driver, "slirp") == 0 && !slirp)
+    usage_error ("%s--port-driver=slirp needs --net=slirp", "");
+  if (n_publish > 0 && strcmp (ra->run.port_driver, "none") == 0)
+    usage_error ("%s--publish needs a port driver (not --port-driver=none)", "");
+}
+
 /**
  * cmd_run() - "npte run": parse options, then parent_run()
  * @argc: count (argv[0] is "run")
@@ -98,69 +260,35 @@ parse_fd_option (const char *name, const char *text)
 static int
 cmd_run (int argc, char **argv)
 {
-  enum { OPT_NET = 256, OPT_PORT_DRIVER, OPT_STATE_DIR, OPT_READY_FD, OPT_EXIT_FD, OPT_DEBUG };
-  static const struct option longopts[] = {
-    { "publish", required_argument, NULL, 'p' },
-    { "net", required_argument, NULL, OPT_NET },
-    { "port-driver", required_argument, NULL, OPT_PORT_DRIVER },
-    { "state-dir", required_argument, NULL, OPT_STATE_DIR },
-    { "ready-fd", required_argument, NULL, OPT_READY_FD },
-    { "exit-fd", required_argument, NULL, OPT_EXIT_FD },
-    { "debug", no_argument, NULL, OPT_DEBUG },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
   g_autoptr (GArray) publish = g_array_new (FALSE, TRUE, sizeof (PortSpec));
-  NpteRunOptions opts = { .port_driver = "builtin", .ready_fd = -1, .exit_fd = -1 };
+  RunArgs ra = { .run = { .port_driver = "builtin", .ready_fd = -1, .exit_fd = -1 } };
   int c;
 
+  netcfg_init_defaults (&ra.net);
+  opterr = 1;
   optind = 1;
-  while ((c = getopt_long (argc, argv, "+p:h", longopts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+p:hv", run_options, NULL)) != -1)
     {
-      switch (c)
-        {
-        case 'p':
-          add_publish (publish, optarg);
-          break;
-        case OPT_NET:
-          if (strcmp (optarg, "none") != 0)
-            usage_error ("unknown --net \"%s\" (supported: none)", optarg);
-          break;
-        case OPT_PORT_DRIVER:
-          if (strcmp (optarg, "builtin") != 0 && strcmp (optarg, "none") != 0)
-            usage_error ("unknown --port-driver \"%s\" (supported: builtin, none)", optarg);
-          opts.port_driver = optarg;
-          break;
-        case OPT_STATE_DIR:
-          if (optarg[0] == '\0')
-            usage_error ("%s--state-dir must not be empty", "");
-          opts.state_dir = optarg;
-          break;
-        case OPT_READY_FD:
-          opts.ready_fd = parse_fd_option ("--ready-fd", optarg);
-          break;
-        case OPT_EXIT_FD:
-          opts.exit_fd = parse_fd_option ("--exit-fd", optarg);
-          break;
-        case OPT_DEBUG:
-          opts.debug = TRUE;
-          break;
-        case 'h':
-          fputs (usage_text, stdout);
-          return 0;
-        default:
-          fprintf (stderr, "Try 'npte --help'.\n");
-          return 2;
-        }
+      int rc = apply_option (&ra, c, publish);
+      if (rc >= 0)
+        return rc;
     }
   if (optind >= argc)
     usage_error ("%smissing command to run (npte run [OPTIONS] -- CMD [ARG...])", "");
-  if (publish->len > 0 && strcmp (opts.port_driver, "none") == 0)
-    usage_error ("%s--publish needs a port driver (not --port-driver=none)", "");
-  opts.cmd_argv = &argv[optind];
-  opts.publish = publish;
-  npte_log_init (NULL, opts.debug);
-  return parent_run (&opts);
+  check_combination (&ra, publish->len);
+  ra.run.cmd_argv = &argv[optind];
+  ra.run.publish = publish;
+  if (g_strcmp0 (ra.net_name, "slirp") == 0)
+    ra.run.net = &ra.net;
+  npte_log_init (NULL, ra.run.debug);
+  if (ra.run.net != NULL && !ra.net.disable_host_loopback)
+    {
+      g_autofree char *gw = netcfg_format_ip (AF_INET, &ra.net.gateway);
+      npte_warn ("the host's loopback (127.0.0.1) is reachable from the namespace as %s; use "
+                 "--disable-host-loopback to prevent it",
+                 gw);
+    }
+  return parent_run (&ra.run);
 }
 
 int

@@ -14,7 +14,8 @@
 #include "util.h"
 
 /* Files we own inside a state dir; removed at start (stale) and at exit. */
-static const char *const statedir_files[] = { STATEDIR_CHILD_PID, STATEDIR_API_SOCK, NULL };
+static const char *const statedir_files[]
+    = { STATEDIR_CHILD_PID, STATEDIR_API_SOCK, STATEDIR_RESOLV_CONF, NULL };
 
 char *
 statedir_base (void)

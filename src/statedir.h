@@ -13,6 +13,7 @@
 #define STATEDIR_LOCK "lock"
 #define STATEDIR_CHILD_PID "child_pid"
 #define STATEDIR_API_SOCK "api.sock"
+#define STATEDIR_RESOLV_CONF "resolv.conf"
 
 typedef struct {
   char *path;         /* absolute path */

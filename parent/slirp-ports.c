@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The slirp port driver: forwards through libslirp's hostfwd
+ * (slirp_add_hostxfwd), IPv4 and IPv6. libslirp accepts on the host and
+ * connects from the gateway side into the namespace, preserving the real
+ * client address (only loopback sources are rewritten to the gateway).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "npte-error.h"
+#include "slirp.h"
+#include "util.h"
+
+static const char *const slirp_protos[] = { "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", NULL };
+
+typedef struct {
+  struct sockaddr_storage haddr;
+  socklen_t hlen;
+  int flags;
+} SlirpFwd;
+
+/**
+ * pick_free_port() - a port the kernel considers free for @plan (ParentPort 0)
+ * @plan: listen plan with port 0
+ * @error: error on failure
+ *
+ * libslirp cannot report the port it bound, so npte asks the kernel first.
+ * Another program could take the port in between; then the add fails with
+ * EADDRINUSE and the caller may retry.
+ *
+ * Return: the port, or 0.
+ */
+static int
+pick_free_port (const PortListenPlan *plan, GError **error)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  npte_autofd int fd = socket (plan->family, plan->socktype | SOCK_CLOEXEC, 0);
+
+  if (fd < 0 || bind (fd, (const struct sockaddr *) &plan->addr, plan->addrlen) < 0
+      || getsockname (fd, (struct sockaddr *) &ss, &len) < 0)
+    {
+      npte_set_errno (error, errno, "pick a free port");
+      return 0;
+    }
+  return ntohs (ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &ss)->sin6_port
+                                         : ((struct sockaddr_in *) &ss)->sin_port);
+}
+
+/**
+ * set_port() - store @port in the sockaddr @ss
+ * @ss: IPv4 or IPv6 address
+ * @port: host-order port
+ */
+static void
+set_port (struct sockaddr_storage *ss, int port)
+{
+  if (ss->ss_family == AF_INET6)
+    ((struct sockaddr_in6 *) ss)->sin6_port = htons ((uint16_t) port);
+  else
+    ((struct sockaddr_in *) ss)->sin_port = htons ((uint16_t) port);
+}
+
+/**
+ * guest_address() - where in the namespace a forward connects
+ * @net: the slirp network
+ * @spec: the port (validated)
+ * @ga: (out) address with the child port
+ * @glen: (out) its length
+ * @error: EINVAL when the address cannot be reached through slirp
+ *
+ * ChildIP if given; else the namespace's own address (.100, or ::100 for
+ * tcp6/udp6).
+ *
+ * Return: TRUE on success.
+ */
+static gboolean
+guest_address (const SlirpNet *net, const PortSpec *spec, struct sockaddr_storage *ga,
+               socklen_t *glen, GError **error)
+{
+  const NetCfg *cfg = slirpnet_config (net);
+  gboolean v6 = spec->proto == PORT_PROTO_TCP6 || spec->proto == PORT_PROTO_UDP6;
+  struct sockaddr_in *s4 = (struct sockaddr_in *) ga;
+  struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) ga;
+
+  memset (ga, 0, sizeof *ga);
+  if (spec->child_ip[0] != '\0')
+    v6 = strchr (spec->child_ip, ':') != NULL;
+  if (v6 && !cfg->ipv6)
+    return npte_set_error (error, EINVAL,
+                           "an IPv6 target in the namespace needs --ipv6 with --net=slirp");
+  if (v6)
+    {
+      s6->sin6_family = AF_INET6;
+      s6->sin6_port = htons ((uint16_t) spec->child_port);
+      if (spec->child_ip[0] != '\0')
+        inet_pton (AF_INET6, spec->child_ip, &s6->sin6_addr);
+      else
+        s6->sin6_addr = cfg->guest6;
+      *glen = sizeof *s6;
+      return TRUE;
+    }
+  s4->sin_family = AF_INET;
+  s4->sin_port = htons ((uint16_t) spec->child_port);
+  if (spec->child_ip[0] != '\0')
+    inet_pton (AF_INET, spec->child_ip, &s4->sin_addr);
+  else
+    s4->sin_addr = cfg->guest;
+  *glen = sizeof *s4;
+  return TRUE;
+}
+
+static gboolean
+slirp_port_open (gpointer driver, PortEntry *entry, GError **error)
+{
+  SlirpNet *net = driver;
+  PortListenPlan plan;
+  struct sockaddr_storage ga;
+  socklen_t glen = 0;
+  char addr[NPTE_SOCKADDR_STRLEN];
+
+  if (!guest_address (net, &entry->spec, &ga, &glen, error))
+    return FALSE;
+  portspec_listen_plan (&entry->spec, &plan);
+  if (entry->spec.parent_port == 0)
+    {
+      int port = pick_free_port (&plan, error);
+      if (port == 0)
+        return FALSE;
+      set_port (&plan.addr, port);
+    }
+  SlirpFwd *fwd = g_new0 (SlirpFwd, 1);
+  fwd->haddr = plan.addr;
+  fwd->hlen = plan.addrlen;
+  fwd->flags = (portproto_is_udp (entry->spec.proto) ? SLIRP_HOSTFWD_UDP : 0)
+               | (plan.family == AF_INET6 && plan.v6only ? SLIRP_HOSTFWD_V6ONLY : 0);
+  npte_sockaddr_format ((struct sockaddr *) &plan.addr, addr);
+  if (slirp_add_hostxfwd (slirpnet_slirp (net), (struct sockaddr *) &fwd->haddr, fwd->hlen,
+                          (struct sockaddr *) &ga, glen, fwd->flags)
+      < 0)
+    {
+      int errsv = errno;
+      g_free (fwd);
+      return portmgr_bind_error (&entry->spec, errsv, addr, error);
+    }
+  if (entry->spec.parent_port == 0)
+    entry->spec.parent_port = ntohs (plan.family == AF_INET6
+                                         ? ((struct sockaddr_in6 *) &plan.addr)->sin6_port
+                                         : ((struct sockaddr_in *) &plan.addr)->sin_port);
+  entry->handle = fwd;
+  return TRUE;
+}
+
+static void
+slirp_port_close (gpointer driver, PortEntry *entry)
+{
+  SlirpNet *net = driver;
+  SlirpFwd *fwd = entry->handle;
+
+  if (fwd == NULL)
+    return;
+  if (slirp_remove_hostxfwd (slirpnet_slirp (net), (struct sockaddr *) &fwd->haddr, fwd->hlen,
+                             fwd->flags)
+      < 0)
+    npte_debug ("slirp: remove forward of port %d: not found", entry->id);
+  g_free (fwd);
+  entry->handle = NULL;
+}
+
+const PortDriverOps slirp_port_ops = {
+  .name = "slirp",
+  .protos = slirp_protos,
+  .disallow_loopback_child_ip = TRUE,
+  .open = slirp_port_open,
+  .close = slirp_port_close,
+};
