@@ -4,8 +4,10 @@
  *
  * Input: one selector byte, then the frame. The selector picks the number of
  * fds the frame claims to have arrived with: data[0] % 3 == 0 -> none,
- * 1 -> one, 2 -> the count field of a SOCKETS payload (bytes 8..11 of the
- * payload, 0 if the frame is too short), so valid SOCKETS frames are reached.
+ * 1 -> one (what a valid TAP frame carries), 2 -> the count field of a
+ * SOCKETS payload (bytes 8..11 of the payload), so valid SOCKETS frames are
+ * reached, or two if the frame is too short to have one, so TAP and the
+ * fd-less types also see more than one fd.
  *
  * Whenever a frame decodes, it is encoded again; the encoding must succeed,
  * be byte-identical to the input (the format is canonical) and decode to
@@ -31,8 +33,9 @@ pick_n_fds (uint8_t selector, const uint8_t *frame, size_t len)
     case 1:
       return 1;
     default:
-      if (len >= PROTO_HEADER_SIZE + 12)
-        memcpy (&count, frame + PROTO_HEADER_SIZE + 8, sizeof count);
+      if (len < PROTO_HEADER_SIZE + 12)
+        return 2;
+      memcpy (&count, frame + PROTO_HEADER_SIZE + 8, sizeof count);
       return count;
     }
 }

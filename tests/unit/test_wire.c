@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Tests of proto/wire.c: the frame codec on buffers, then proto_send() and
- * proto_recv() on a real AF_UNIX SOCK_SEQPACKET socketpair, including fd
- * passing and the closing of fds that arrive with a bad frame.
+ * Tests of the frame codec of proto/wire.c: proto_encode() and
+ * proto_decode() on buffers (the fd counts are passed in, no fd is real),
+ * and the fd ownership of ProtoMsg. proto_send()/proto_recv() on a real
+ * socketpair are tested in test_wire_sock.c.
  */
 #include "npte-error.h"
 #include "wire.h"
@@ -16,7 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -60,6 +60,8 @@ make_sample (ProtoMsgType type, Sample *s)
       strcpy (s->msg.u.error.message, "port 8080: address in use");
       s->plen = 8 + 25;
     }
+  else if (type == PROTO_MSG_TAP)
+    s->msg.u.tap.mtu = 65520, s->n_fds = 1, s->plen = 4;
 }
 
 /* Write a frame with an arbitrary header; returns its size. */
@@ -221,6 +223,11 @@ test_unknown_type (void **state)
   assert_string_equal (proto_msg_type_name (PROTO_MSG_MAX_), "UNKNOWN");
   assert_string_equal (proto_msg_type_name (PROTO_MSG_HELLO), "HELLO");
   assert_string_equal (proto_msg_type_name (PROTO_MSG_PONG), "PONG");
+  assert_string_equal (proto_msg_type_name (PROTO_MSG_TAP), "TAP");
+  assert_string_equal (proto_msg_type_name (PROTO_MSG_TAP + 1), "UNKNOWN");
+  /* every known type has a name */
+  for (unsigned int t = PROTO_MSG_HELLO; t < PROTO_MSG_MAX_; t++)
+    assert_string_not_equal (proto_msg_type_name (t), "UNKNOWN");
 }
 
 static void
@@ -373,20 +380,96 @@ test_sockets_values_and_fd_counts (void **state)
       assert_true (proto_decode (buf, n, t == PROTO_MSG_SOCKETS ? PROTO_MAX_FDS : 0,
                                  &(ProtoMsg){ 0 }, NULL));
     }
-  /* fds on every type but SOCKETS, SOCKETS_REQ included */
+  /* fds on every type but SOCKETS and TAP, SOCKETS_REQ included */
   for (unsigned int t = PROTO_MSG_HELLO; t < PROTO_MSG_MAX_; t++)
     {
       uint8_t fbuf[PROTO_MAX_FRAME];
       Sample s;
       gssize len;
 
-      if (t == PROTO_MSG_SOCKETS)
-        continue;
       make_sample ((ProtoMsgType) t, &s);
+      if (s.n_fds > 0)
+        continue; /* the fd-carrying types: above and test_tap_values_and_fd_counts */
+      assert_true (t != PROTO_MSG_SOCKETS && t != PROTO_MSG_TAP);
       len = proto_encode (&s.msg, fbuf, sizeof fbuf, NULL);
       assert_true (len > 0);
       assert_decode_fails (fbuf, (gsize) len, 1, "it carries no fds but 1 arrived");
+      assert_decode_fails (fbuf, (gsize) len, 2, "it carries no fds but 2 arrived");
     }
+}
+
+/* A TAP frame with @mtu as its payload. */
+static gsize
+tap_frame (uint8_t *buf, uint32_t mtu)
+{
+  return frame (buf, PROTO_MSG_TAP, 0, 9, 4, &mtu, 4);
+}
+
+static void
+test_tap_values_and_fd_counts (void **state)
+{
+  const uint32_t good[] = { PROTO_TAP_MTU_MIN, 1500, 65520, PROTO_TAP_MTU_MAX };
+  const uint32_t bad[] = { 0, 1, PROTO_TAP_MTU_MIN - 1, PROTO_TAP_MTU_MAX + 1, 0x80000000u,
+                           UINT32_MAX };
+  uint8_t buf[64], want[16];
+  uint32_t u32;
+  uint16_t u16;
+  char needle[96];
+  gsize n;
+
+  /* the wire value and the layout: type 13, one u32 */
+  assert_int_equal (PROTO_MSG_TAP, 13);
+  assert_int_equal (PROTO_TAP_MTU_MIN, 68);
+  assert_int_equal (PROTO_TAP_MTU_MAX, 65521);
+  n = tap_frame (buf, 1500);
+  u16 = 13, memcpy (want, &u16, 2);
+  u16 = 0, memcpy (want + 2, &u16, 2);
+  u32 = 9, memcpy (want + 4, &u32, 4);
+  u32 = 4, memcpy (want + 8, &u32, 4);
+  u32 = 1500, memcpy (want + 12, &u32, 4);
+  assert_int_equal (n, 16);
+  assert_memory_equal (buf, want, 16);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      uint8_t again[64];
+      ProtoMsg out;
+
+      n = tap_frame (buf, good[i]);
+      proto_msg_init (&out, PROTO_MSG_INVALID, 0);
+      assert_true (proto_decode (buf, n, 1, &out, NULL));
+      assert_int_equal (out.type, PROTO_MSG_TAP);
+      assert_int_equal (out.id, 9);
+      assert_int_equal (out.u.tap.mtu, good[i]);
+      assert_int_equal (out.n_fds, 0); /* decode never touches the fds */
+      assert_int_equal (proto_encode (&out, again, sizeof again, NULL), (gssize) n);
+      assert_memory_equal (again, buf, n);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      n = tap_frame (buf, bad[i]);
+      g_snprintf (needle, sizeof needle, "bad TAP frame: mtu %u is not in 68..65521", bad[i]);
+      assert_decode_fails (buf, n, 1, needle);
+      /* the values are checked before the fd count */
+      assert_decode_fails (buf, n, 0, needle);
+      assert_decode_fails (buf, n, 2, needle);
+    }
+
+  /* exactly one fd */
+  n = tap_frame (buf, 1500);
+  assert_decode_fails (buf, n, 0, "bad TAP frame: it carries 1 fd but 0 arrived");
+  assert_decode_fails (buf, n, 2, "bad TAP frame: it carries 1 fd but 2 arrived");
+  assert_decode_fails (buf, n, PROTO_MAX_FDS, "it carries 1 fd but 64 arrived");
+  assert_decode_fails (buf, n, PROTO_MAX_FDS + 1, "it carries 1 fd but 65 arrived");
+
+  /* the payload size is checked before the values and the fd count */
+  n = frame (buf, PROTO_MSG_TAP, 0, 9, 0, NULL, 0);
+  assert_decode_fails (buf, n, 2, "bad TAP frame: payload is 0 bytes, expected 4");
+  n = frame3 (buf, PROTO_MSG_TAP, 1500, 0, 0);
+  assert_decode_fails (buf, n, 0, "bad TAP frame: payload is 12 bytes, expected 4");
+  /* and the flags before everything in the payload */
+  n = frame (buf, PROTO_MSG_TAP, 1, 9, 4, &(uint32_t){ 1 }, 4);
+  assert_decode_fails (buf, n, 0, "bad TAP frame: flags 0x1, must be 0");
 }
 
 static void
@@ -482,362 +565,18 @@ test_encode_errors (void **state)
   make_sample (PROTO_MSG_CMD_STARTED, &s);
   s.msg.u.cmd_started.pid = 0;
   assert_encode_fails (&s.msg, sizeof buf, EINVAL, "pid 0");
-}
-
-/* ---- real SOCK_SEQPACKET socketpair ---- */
-
-static unsigned int
-count_open_fds (void)
-{
-  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  unsigned int n = 0;
-
-  assert_non_null (dir);
-  while (g_dir_read_name (dir) != NULL)
-    n++;
-  return n;
-}
-
-static void
-make_pair (int sv[2], int extra_flags)
-{
-  assert_int_equal (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | extra_flags, 0, sv), 0);
-}
-
-static void
-close_pair (int sv[2])
-{
-  close (sv[0]);
-  close (sv[1]);
-}
-
-/* sendmsg() of raw bytes and fds, bypassing proto_send()'s checks. */
-static void
-raw_send (int sock, const void *data, gsize len, const int *fds, unsigned int n_fds)
-{
-  union {
-    struct cmsghdr align;
-    char buf[CMSG_SPACE (sizeof (int) * 128)];
-  } control;
-  struct iovec iov = { .iov_base = (void *) data, .iov_len = len };
-  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-  assert_true (n_fds <= 128);
-  if (n_fds > 0)
-    {
-      struct cmsghdr *c;
-
-      memset (&control, 0, sizeof control);
-      mh.msg_control = control.buf;
-      mh.msg_controllen = CMSG_SPACE (sizeof (int) * n_fds);
-      c = CMSG_FIRSTHDR (&mh);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN (sizeof (int) * n_fds);
-      memcpy (CMSG_DATA (c), fds, sizeof (int) * n_fds);
-    }
-  assert_int_equal (sendmsg (sock, &mh, MSG_NOSIGNAL), (ssize_t) len);
-}
-
-static void
-assert_recv_fails (int sock, int code, const char *needle)
-{
-  g_autoptr (GError) error = NULL;
-  ProtoMsg out;
-
-  assert_int_equal (proto_recv (sock, &out, &error), PROTO_RECV_ERROR);
-  assert_non_null (error);
-  assert_int_equal (error->code, code);
-  if (strstr (error->message, needle) == NULL)
-    fail_msg ("error \"%s\" does not contain \"%s\"", error->message, needle);
-  assert_int_equal (out.n_fds, 0);
-}
-
-/* Send a SOCKETS frame with @n real TCP sockets; check what arrives. */
-static void
-check_fd_passing (unsigned int n)
-{
-  g_autoptr (GError) error = NULL;
-  int sv[2], sent[PROTO_MAX_FDS];
-  ProtoMsg msg, out;
-  unsigned int before = count_open_fds ();
-
-  make_pair (sv, 0);
-  for (unsigned int i = 0; i < n; i++)
-    assert_true ((sent[i] = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)) >= 0);
-  proto_msg_init (&msg, PROTO_MSG_SOCKETS, 31);
-  msg.u.sockets.family = AF_INET;
-  msg.u.sockets.socktype = SOCK_STREAM;
-  msg.u.sockets.count = n;
-  if (!proto_send (sv[0], &msg, sent, n, &error))
-    fail_msg ("send: %s", error->message);
-  assert_int_equal (proto_recv (sv[1], &out, &error), PROTO_RECV_OK);
-  assert_null (error);
-  assert_int_equal (out.type, PROTO_MSG_SOCKETS);
-  assert_int_equal (out.id, 31);
-  assert_int_equal (out.u.sockets.count, n);
-  assert_int_equal (out.n_fds, n);
-  for (unsigned int i = 0; i < n; i++)
-    {
-      struct stat a, b;
-
-      assert_int_equal (fstat (out.fds[i], &a), 0);
-      assert_int_equal (fstat (sent[i], &b), 0);
-      assert_true (S_ISSOCK (a.st_mode));
-      assert_int_equal (a.st_ino, b.st_ino); /* same socket, same order */
-      assert_int_equal (fcntl (out.fds[i], F_GETFD), FD_CLOEXEC);
-      for (unsigned int j = 0; j < n; j++)
-        assert_int_not_equal (out.fds[i], sent[j]);
-      for (unsigned int j = 0; j < i; j++)
-        assert_int_not_equal (out.fds[i], out.fds[j]);
-    }
-  for (unsigned int i = n; i < PROTO_MAX_FDS; i++)
-    assert_int_equal (out.fds[i], -1);
-  proto_msg_close_fds (&out);
-  assert_int_equal (out.n_fds, 0);
-  assert_int_equal (out.fds[0], -1);
-  for (unsigned int i = 0; i < n; i++)
-    close (sent[i]);
-  close_pair (sv);
-  assert_int_equal (count_open_fds (), before);
-}
-
-static void
-test_sock_one_fd (void **state)
-{
-  check_fd_passing (1);
-}
-
-static void
-test_sock_max_fds (void **state)
-{
-  check_fd_passing (PROTO_MAX_FDS);
-}
-
-/* The numbers the next @n fds would get (the kernel hands out the lowest free). */
-static void
-next_free_fds (int any_fd, int *out, unsigned int n)
-{
-  for (unsigned int i = 0; i < n; i++)
-    assert_true ((out[i] = dup (any_fd)) >= 0);
-  for (unsigned int i = 0; i < n; i++)
-    close (out[i]);
-}
-
-/* Raw-send @frame with @n_send fds; the receiver must fail with @needle and leak nothing. */
-static void
-check_bad_frame_closes_fds (const uint8_t *buf, gsize len, unsigned int n_send, const char *needle)
-{
-  int sv[2], fds[PROTO_MAX_FDS + 8], slots[PROTO_MAX_FDS];
-  unsigned int before, n_slots = MIN (n_send, PROTO_MAX_FDS);
-
-  make_pair (sv, 0);
-  assert_true ((fds[0] = open ("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0);
-  for (unsigned int i = 1; i < n_send; i++)
-    fds[i] = fds[0]; /* the same fd many times still arrives as distinct fds */
-  raw_send (sv[0], buf, len, fds, n_send);
-  close (fds[0]);
-  before = count_open_fds ();
-  next_free_fds (sv[0], slots, n_slots);
-  assert_recv_fails (sv[1], EPROTO, needle);
-  assert_int_equal (count_open_fds (), before);
-  for (unsigned int i = 0; i < n_slots; i++)
-    {
-      errno = 0;
-      assert_int_equal (fcntl (slots[i], F_GETFD), -1);
-      assert_int_equal (errno, EBADF);
-    }
-  close_pair (sv);
-}
-
-static void
-test_sock_fds_on_wrong_type_closed (void **state)
-{
-  uint8_t buf[64];
-  gsize n;
-
-  n = frame (buf, PROTO_MSG_PING, 0, 1, 0, NULL, 0);
-  check_bad_frame_closes_fds (buf, n, 3, "bad PING frame: it carries no fds but 3 arrived");
-  n = frame3 (buf, PROTO_MSG_SOCKETS_REQ, AF_INET, SOCK_STREAM, 2);
-  check_bad_frame_closes_fds (buf, n, 2, "bad SOCKETS_REQ frame: it carries no fds but 2 arrived");
-  n = frame3 (buf, PROTO_MSG_SOCKETS, AF_INET, SOCK_STREAM, 3);
-  check_bad_frame_closes_fds (buf, n, 2, "announces 3 fds but 2 arrived");
-  check_bad_frame_closes_fds ((const uint8_t *) "garbage!", 8, 4, "short frame of 8 bytes");
-}
-
-static void
-test_sock_too_many_fds (void **state)
-{
-  uint8_t buf[64];
-  gsize n = frame3 (buf, PROTO_MSG_SOCKETS, AF_INET, SOCK_STREAM, PROTO_MAX_FDS);
-
-  /* 65 fds overflow the control buffer: MSG_CTRUNC, the 64 that came are closed */
-  check_bad_frame_closes_fds (buf, n, PROTO_MAX_FDS + 1, "control data (fds) truncated");
-}
-
-static void
-test_sock_send_checks_fds (void **state)
-{
-  g_autoptr (GError) error = NULL;
-  int sv[2], fd = 0;
-  ProtoMsg msg, out;
-  Sample s;
-
-  make_pair (sv, SOCK_NONBLOCK);
-  proto_msg_init (&msg, PROTO_MSG_PING, 1);
-  assert_false (proto_send (sv[0], &msg, &fd, 1, &error));
-  assert_int_equal (error->code, EINVAL);
-  assert_string_equal (error->message, "cannot send PING: this type carries no fds (1 given)");
-  g_clear_error (&error);
-  make_sample (PROTO_MSG_SOCKETS, &s);
-  assert_false (proto_send (sv[0], &s.msg, &fd, 1, &error));
-  assert_string_equal (error->message, "cannot send SOCKETS: it announces 5 fds but 1 were given");
-  g_clear_error (&error);
-  /* nothing went out */
-  assert_int_equal (proto_recv (sv[1], &out, &error), PROTO_RECV_ERROR);
-  assert_int_equal (error->code, EAGAIN);
-  close_pair (sv);
-}
-
-static void
-test_sock_garbage (void **state)
-{
-  int sv[2];
-  uint8_t junk[40];
-  ProtoMsg out;
-
-  make_pair (sv, 0);
-  assert_int_equal (send (sv[0], "hello", 5, 0), 5);
-  assert_recv_fails (sv[1], EPROTO, "short frame of 5 bytes");
-  memset (junk, 0xa5, sizeof junk);
-  assert_int_equal (send (sv[0], junk, sizeof junk, 0), (ssize_t) sizeof junk);
-  assert_recv_fails (sv[1], EPROTO, "bad frame");
-  /* the socket still works after a bad frame */
-  frame (junk, PROTO_MSG_PING, 0, 7, 0, NULL, 0);
-  assert_int_equal (send (sv[0], junk, PROTO_HEADER_SIZE, 0), PROTO_HEADER_SIZE);
-  assert_int_equal (proto_recv (sv[1], &out, NULL), PROTO_RECV_OK);
-  assert_int_equal (out.type, PROTO_MSG_PING);
-  assert_int_equal (out.id, 7);
-  close_pair (sv);
-}
-
-static void
-test_sock_eof (void **state)
-{
-  g_autoptr (GError) error = NULL;
-  int sv[2];
-  ProtoMsg msg, out;
-
-  make_pair (sv, 0);
-  proto_msg_init (&msg, PROTO_MSG_PONG, 5);
-  assert_true (proto_send (sv[0], &msg, NULL, 0, NULL));
-  close (sv[0]);
-  assert_int_equal (proto_recv (sv[1], &out, &error), PROTO_RECV_OK);
-  assert_int_equal (out.type, PROTO_MSG_PONG);
-  assert_int_equal (proto_recv (sv[1], &out, &error), PROTO_RECV_EOF);
-  assert_null (error);
-  assert_int_equal (proto_recv (sv[1], &out, &error), PROTO_RECV_EOF);
-  /* sending to a dead peer: EPIPE, and no SIGPIPE kills the test */
-  assert_false (proto_send (sv[1], &msg, NULL, 0, &error));
-  assert_int_equal (error->code, EPIPE);
-  close (sv[1]);
-}
-
-static void
-test_sock_eagain (void **state)
-{
-  g_autoptr (GError) error = NULL;
-  int sv[2];
-  ProtoMsg msg, out;
-  unsigned int sent = 0;
-
-  make_pair (sv, SOCK_NONBLOCK);
-  assert_int_equal (proto_recv (sv[1], &out, &error), PROTO_RECV_ERROR);
-  assert_true (error->domain == NPTE_ERROR);
-  assert_int_equal (error->code, EAGAIN);
-  g_clear_error (&error);
-  proto_msg_init (&msg, PROTO_MSG_PING, 1);
-  while (proto_send (sv[0], &msg, NULL, 0, &error))
-    assert_true (++sent < 1000000);
-  assert_true (sent > 0);
-  assert_int_equal (error->code, EAGAIN);
-  close_pair (sv);
-}
-
-static void
-test_sock_oversized (void **state)
-{
-  static uint8_t big[PROTO_MAX_FRAME + 100];
-
-  /* bigger than the receive buffer: MSG_TRUNC, and its fds are closed */
-  frame (big, PROTO_MSG_PING, 0, 1, sizeof big - PROTO_HEADER_SIZE, NULL, 0);
-  check_bad_frame_closes_fds (big, sizeof big, 2, "bad frame: data truncated");
-  /* one byte over the maximum fits the buffer and fails on the length */
-  frame (big, PROTO_MSG_PING, 0, 1, PROTO_MAX_PAYLOAD + 1, NULL, 0);
-  check_bad_frame_closes_fds (big, PROTO_MAX_FRAME + 1, 1, "payload length 4097 exceeds");
-}
-
-static void
-test_sock_foreign_cmsg (void **state)
-{
-  int sv[2], on = 1;
-  ProtoMsg msg;
-
-  make_pair (sv, 0);
-  assert_int_equal (setsockopt (sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on), 0);
-  proto_msg_init (&msg, PROTO_MSG_PING, 1);
-  assert_true (proto_send (sv[0], &msg, NULL, 0, NULL));
-  assert_recv_fails (sv[1], EPROTO, "unexpected control message (level 1, type 2)");
-  close_pair (sv);
-}
-
-static void
-test_sock_empty_packet_with_fd (void **state)
-{
-  int sv[2], fd;
-  unsigned int before;
-  ProtoMsg out;
-
-  make_pair (sv, 0);
-  assert_true ((fd = open ("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0);
-  raw_send (sv[0], "", 0, &fd, 1);
-  close (fd);
-  before = count_open_fds ();
-  assert_int_equal (proto_recv (sv[1], &out, NULL), PROTO_RECV_EOF);
-  assert_int_equal (out.n_fds, 0);
-  assert_int_equal (count_open_fds (), before);
-  close_pair (sv);
-}
-
-static void
-test_sock_send_error (void **state)
-{
-  g_autoptr (GError) npte = NULL;
-  g_autoptr (GError) foreign = NULL;
-  g_autofree char *longtext = g_strnfill (2000, 'z');
-  int sv[2];
-  ProtoMsg out;
-
-  make_pair (sv, 0);
-  npte_set_error (&npte, EADDRINUSE, "port 8080: address in use");
-  assert_true (proto_send_error (sv[0], 12, npte));
-  assert_int_equal (proto_recv (sv[1], &out, NULL), PROTO_RECV_OK);
-  assert_int_equal (out.type, PROTO_MSG_ERROR);
-  assert_int_equal (out.id, 12);
-  assert_int_equal (out.u.error.err, EADDRINUSE);
-  assert_string_equal (out.u.error.message, "port 8080: address in use");
-
-  g_set_error_literal (&foreign, G_FILE_ERROR, G_FILE_ERROR_FAILED, longtext);
-  assert_true (proto_send_error (sv[0], 0, foreign));
-  assert_int_equal (proto_recv (sv[1], &out, NULL), PROTO_RECV_OK);
-  assert_int_equal (out.id, 0);
-  assert_int_equal (out.u.error.err, EIO);
-  assert_int_equal (strlen (out.u.error.message), PROTO_MAX_MESSAGE);
-  assert_int_equal (strncmp (out.u.error.message, longtext, PROTO_MAX_MESSAGE), 0);
-
-  close (sv[1]);
-  assert_false (proto_send_error (sv[0], 1, npte));
-  close (sv[0]);
+  /* TAP: the mtu bounds are the decoder's; a bare proto_msg_init() (mtu 0) is refused */
+  proto_msg_init (&msg, PROTO_MSG_TAP, 1);
+  assert_encode_fails (&msg, sizeof buf, EINVAL, "bad TAP frame: mtu 0 is not in 68..65521");
+  msg.u.tap.mtu = PROTO_TAP_MTU_MIN - 1;
+  assert_encode_fails (&msg, sizeof buf, EINVAL, "mtu 67 is not in 68..65521");
+  msg.u.tap.mtu = PROTO_TAP_MTU_MAX + 1;
+  assert_encode_fails (&msg, sizeof buf, EINVAL, "mtu 65522 is not in 68..65521");
+  msg.u.tap.mtu = PROTO_TAP_MTU_MIN;
+  assert_int_equal (proto_encode (&msg, buf, sizeof buf, NULL), 16);
+  msg.u.tap.mtu = PROTO_TAP_MTU_MAX;
+  assert_encode_fails (&msg, 15, ENOBUFS, "cannot encode TAP: the frame needs 16 bytes");
+  assert_int_equal (proto_encode (&msg, buf, 16, NULL), 16);
 }
 
 static void
@@ -883,22 +622,11 @@ main (void)
     cmocka_unit_test (test_error_text_lengths),
     cmocka_unit_test (test_error_encode_truncates),
     cmocka_unit_test (test_sockets_values_and_fd_counts),
+    cmocka_unit_test (test_tap_values_and_fd_counts),
     cmocka_unit_test (test_version_mismatch),
     cmocka_unit_test (test_pid_and_status_values),
     cmocka_unit_test (test_encode_errors),
     cmocka_unit_test (test_msg_init_close),
-    cmocka_unit_test (test_sock_one_fd),
-    cmocka_unit_test (test_sock_max_fds),
-    cmocka_unit_test (test_sock_fds_on_wrong_type_closed),
-    cmocka_unit_test (test_sock_too_many_fds),
-    cmocka_unit_test (test_sock_send_checks_fds),
-    cmocka_unit_test (test_sock_garbage),
-    cmocka_unit_test (test_sock_eof),
-    cmocka_unit_test (test_sock_eagain),
-    cmocka_unit_test (test_sock_oversized),
-    cmocka_unit_test (test_sock_foreign_cmsg),
-    cmocka_unit_test (test_sock_empty_packet_with_fd),
-    cmocka_unit_test (test_sock_send_error),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
