@@ -226,6 +226,15 @@ ip_format (const IpAddr *ip, char buf[PORTSPEC_IP_MAX])
     inet_ntop (ip->family, &ip->u, buf, PORTSPEC_IP_MAX);
 }
 
+/* ip_is_loopback() - TRUE for 127.0.0.0/8 and ::1. */
+static gboolean
+ip_is_loopback (const IpAddr *ip)
+{
+  if (ip->family == AF_INET)
+    return (ntohl (ip->u.v4.s_addr) >> 24) == 127;
+  return ip->family == AF_INET6 && IN6_IS_ADDR_LOOPBACK (&ip->u.v6);
+}
+
 /* ip_is_wildcard() - TRUE for "", 0.0.0.0 and ::. */
 static gboolean
 ip_is_wildcard (const IpAddr *ip)
@@ -822,13 +831,16 @@ portspec_child_target (const PortSpec *spec, struct sockaddr_storage *addr,
       return;
     }
   spec_parent_ip (spec, &ip);
-  if (!ip_is_wildcard (&ip))
+  if (!ip_is_wildcard (&ip) && ip_is_loopback (&ip))
     {
+      /* rootlesskit PR #477: -p 127.0.0.2:8080:80 reaches 127.0.0.2:80 inside. */
       set_sockaddr (addr, addrlen, 0, &ip, spec->child_port);
       return;
     }
+  /* A host address that is not loopback does not exist inside the namespace. */
+  int family = ip_is_wildcard (&ip) ? proto_family (spec->proto) : ip.family;
   memset (&ip, 0, sizeof ip);
-  ip.family = proto_family (spec->proto) == AF_INET6 ? AF_INET6 : AF_INET;
+  ip.family = family == AF_INET6 ? AF_INET6 : AF_INET;
   if (ip.family == AF_INET6)
     ip.u.v6 = in6addr_loopback;
   else

@@ -144,8 +144,11 @@ void portspec_listen_plan (const PortSpec *spec, PortListenPlan *plan);
  * @addr: (out) address with the child port
  * @addrlen: (out) its length
  *
- * ChildIP if given; else ParentIP when it is a specific, non-wildcard
- * address (rootlesskit PR #477); else 127.0.0.1, or ::1 for tcp6/udp6.
+ * ChildIP if given; else ParentIP when it is a loopback address
+ * (rootlesskit PR #477: -p 127.0.0.2:8080:80 dials 127.0.0.2 inside);
+ * else the loopback address of the ParentIP's family, or of the proto's
+ * for a wildcard (127.0.0.1; ::1 for tcp6/udp6). A non-loopback host
+ * address does not exist inside the namespace, so it is never dialled.
  */
 void portspec_child_target (const PortSpec *spec, struct sockaddr_storage *addr,
                             socklen_t *addrlen);

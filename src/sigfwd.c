@@ -25,8 +25,13 @@ struct Sigfwd {
 static void
 forwardable_set (sigset_t *set)
 {
-  static const int skip[] = { SIGKILL, SIGSTOP, SIGCHLD, SIGPIPE, SIGURG, SIGSEGV, SIGBUS,
-                              SIGFPE,  SIGILL,  SIGTRAP, SIGSYS,  SIGABRT };
+  /*
+   * Job-control stops (TSTP, TTIN, TTOU) keep their default action: npte
+   * stops with its payload, so the shell gets its prompt back on Ctrl-Z.
+   */
+  static const int skip[] = { SIGKILL, SIGSTOP, SIGCHLD, SIGPIPE, SIGURG,  SIGSEGV, SIGBUS,
+                              SIGFPE,  SIGILL,  SIGTRAP, SIGSYS,  SIGABRT, SIGTSTP, SIGTTIN,
+                              SIGTTOU };
 
   sigemptyset (set);
   for (int s = 1; s < 32; s++)
@@ -37,6 +42,8 @@ forwardable_set (sigset_t *set)
       if (!skipped)
         sigaddset (set, s);
     }
+  for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+    sigaddset (set, s);
 }
 
 static void

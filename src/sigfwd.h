@@ -8,8 +8,10 @@
 /*
  * Signal forwarding with a signalfd watched from libev. Every signal that
  * can sensibly be forwarded is blocked and read from the signalfd: all
- * standard signals except SIGKILL, SIGSTOP, SIGCHLD (libev's child
- * watchers own it), SIGPIPE, SIGURG and the synchronous fault signals.
+ * standard and real-time signals except SIGKILL, SIGSTOP, SIGCHLD (libev's
+ * child watchers own it), SIGPIPE, SIGURG, the synchronous fault signals,
+ * and the job-control stops (SIGTSTP, SIGTTIN, SIGTTOU), which keep their
+ * default action so that Ctrl-Z stops npte together with its payload.
  */
 
 /* Called for each signal; @code is siginfo's si_code (SI_KERNEL: from the terminal). */

@@ -110,22 +110,39 @@ take_lock (const char *dir, GError **error)
       npte_set_errno (error, errno, "open lock file %s", path);
       return -1;
     }
-  if (flock (fd, LOCK_EX | LOCK_NB) < 0)
+  for (;;)
     {
-      if (errno == EWOULDBLOCK)
+      struct stat fst, pst;
+
+      if (flock (fd, LOCK_EX | LOCK_NB) < 0)
+        break;
+      /*
+       * An npte that was closing may have unlinked the file we opened: then
+       * our lock guards nothing. Locked and still the file at @path: ours.
+       */
+      if (fstat (fd, &fst) == 0 && stat (path, &pst) == 0 && fst.st_ino == pst.st_ino
+          && fst.st_dev == pst.st_dev)
+        return npte_steal_fd (&fd);
+      npte_close_fdp (&fd);
+      fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+      if (fd < 0)
         {
-          int pid = read_child_pid (dir);
-          if (pid > 0)
-            npte_set_error (error, EBUSY,
-                            "another npte (child pid %d) is running with state dir %s", pid, dir);
-          else
-            npte_set_error (error, EBUSY, "another npte is running with state dir %s", dir);
+          npte_set_errno (error, errno, "open lock file %s", path);
+          return -1;
         }
-      else
-        npte_set_errno (error, errno, "lock %s", path);
-      return -1;
     }
-  return npte_steal_fd (&fd);
+  if (errno == EWOULDBLOCK)
+    {
+      int pid = read_child_pid (dir);
+      if (pid > 0)
+        npte_set_error (error, EBUSY, "another npte (child pid %d) is running with state dir %s",
+                        pid, dir);
+      else
+        npte_set_error (error, EBUSY, "another npte is running with state dir %s", dir);
+    }
+  else
+    npte_set_errno (error, errno, "lock %s", path);
+  return -1;
 }
 
 /**
