@@ -32,6 +32,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,6 +58,9 @@ typedef struct {
   gboolean slirp;       /* --tap given: create and pass a TAP device */
   NetCfg net;
   const char *resolv;   /* resolv.conf to bind-mount, or NULL */
+  int attach_pid;       /* npte attach: join this process' namespaces */
+  const char *attach_netns;
+  const char *userns;
 } Child;
 
 /**
@@ -228,6 +232,64 @@ setup_tap (Child *c)
       npte_warn ("%s; DNS inside the namespace uses the host's resolv.conf", error->message);
       g_clear_error (&error);
     }
+}
+
+/**
+ * join_ns() - setns() into the namespace at @path unless we are in it already
+ * @path: /proc/PID/ns/... or a bind mount
+ * @nstype: CLONE_NEWUSER or CLONE_NEWNET
+ * @error: error naming the path
+ *
+ * Return: TRUE on success.
+ */
+static gboolean
+join_ns (const char *path, int nstype, GError **error)
+{
+  const char *self = nstype == CLONE_NEWUSER ? "/proc/self/ns/user" : "/proc/self/ns/net";
+  struct stat a, b;
+  npte_autofd int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return npte_set_errno (error, errno, "open namespace %s", path);
+  if (fstat (fd, &a) == 0 && stat (self, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+    return TRUE; /* already there; setns into one's own user ns fails */
+  if (setns (fd, nstype) < 0)
+    return npte_set_errno (error, errno, "join namespace %s", path);
+  return TRUE;
+}
+
+/**
+ * attach_namespaces() - npte attach: join the target's user and net namespaces
+ * @c: child state
+ */
+static void
+attach_namespaces (Child *c)
+{
+  GError *error = NULL;
+  g_autofree char *userns = NULL;
+  g_autofree char *netns = NULL;
+
+  if (c->attach_pid > 0)
+    {
+      userns = g_strdup_printf ("/proc/%d/ns/user", c->attach_pid);
+      netns = g_strdup_printf ("/proc/%d/ns/net", c->attach_pid);
+    }
+  else
+    netns = g_strdup (c->attach_netns);
+  if (c->userns != NULL)
+    {
+      g_free (userns);
+      userns = g_strdup (c->userns);
+    }
+  if ((userns != NULL && !join_ns (userns, CLONE_NEWUSER, &error))
+      || !join_ns (netns, CLONE_NEWNET, &error))
+    child_fail (c, error);
+  set_pdeathsig (c);
+  if (!netcfg_link_up ("lo", &error))
+    child_fail (c, error);
+  if (c->slirp)
+    setup_tap (c);
+  send_simple (c, PROTO_MSG_NS_READY);
 }
 
 /**
@@ -475,8 +537,18 @@ sock_cb (struct ev_loop *loop, ev_io *w, int revents)
 static void
 child_signal_cb (int signo, int code, gpointer user_data)
 {
-  const Child *c = user_data;
+  Child *c = user_data;
 
+  if (c->attach_pid > 0 || c->attach_netns != NULL)
+    {
+      /* npte attach: the parent's SIGTERM means we are done. */
+      if (signo == SIGTERM || signo == SIGINT || signo == SIGHUP)
+        {
+          c->exit_code = 0;
+          ev_break (c->loop, EVBREAK_ALL);
+        }
+      return;
+    }
   if (c->cmd_pid > 0 && sigfwd_should_forward (signo, code))
     kill (c->cmd_pid, signo);
 }
@@ -504,12 +576,18 @@ parse_args (Child *c, int argc, char **argv, gboolean *debug, GError **error)
       else if (g_strcmp0 (argv[i], "--") == 0)
         {
           c->cmd_argv = &argv[i + 1];
-          if (i + 1 < argc)
+          if (i + 1 < argc || c->attach_pid > 0 || c->attach_netns != NULL)
             return TRUE;
           break;
         }
       else if (i + 1 < argc && g_strcmp0 (argv[i], "--resolv") == 0)
         c->resolv = argv[++i];
+      else if (i + 1 < argc && g_strcmp0 (argv[i], "--attach-pid") == 0)
+        c->attach_pid = atoi (argv[++i]);
+      else if (i + 1 < argc && g_strcmp0 (argv[i], "--attach-netns") == 0)
+        c->attach_netns = argv[++i];
+      else if (i + 1 < argc && g_strcmp0 (argv[i], "--userns") == 0)
+        c->userns = argv[++i];
       else if (i + 1 < argc && g_str_has_prefix (argv[i], "--"))
         {
           if (!netcfg_from_arg (&c->net, argv[i], argv[i + 1], error))
@@ -543,7 +621,10 @@ child_main (int argc, char **argv)
   msg.u.hello.pid = (uint32_t) getpid ();
   if (!child_send (&c, &msg, NULL, 0, &error))
     child_fail (&c, error);
-  setup_namespaces (&c);
+  if (c.attach_pid > 0 || c.attach_netns != NULL)
+    attach_namespaces (&c);
+  else
+    setup_namespaces (&c);
 
   c.loop = ev_default_loop (EVFLAG_AUTO);
   c.sigfwd = sigfwd_new (c.loop, child_signal_cb, &c, &error);

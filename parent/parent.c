@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,10 +71,19 @@ typedef struct {
   ev_child child_w;
   ev_io exit_w;
   ev_timer kill_w;
+  int pidfd;
+  ev_io pidfd_w;
   int exit_code;
   gboolean exit_requested;
   gboolean child_reported_error;
 } Parent;
+
+/* is_attach() - npte attach: no payload, no new namespaces. */
+static gboolean
+is_attach (const Parent *p)
+{
+  return p->opts->attach_pid > 0 || p->opts->attach_netns != NULL;
+}
 
 /**
  * spawn_child() - fork and re-exec ourselves as the namespace child
@@ -96,14 +106,29 @@ spawn_child (Parent *p, int child_sock, GError **error)
   if (p->opts->net != NULL)
     {
       netcfg_to_args (p->opts->net, argv);
-      if (!p->opts->net->disable_dns)
+      if (!p->opts->net->disable_dns && !is_attach (p))
         {
           g_ptr_array_add (argv, g_strdup ("--resolv"));
           g_ptr_array_add (argv, statedir_file (p->sd, STATEDIR_RESOLV_CONF));
         }
     }
+  if (p->opts->attach_pid > 0)
+    {
+      g_ptr_array_add (argv, g_strdup ("--attach-pid"));
+      g_ptr_array_add (argv, g_strdup_printf ("%d", p->opts->attach_pid));
+    }
+  if (p->opts->attach_netns != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("--attach-netns"));
+      g_ptr_array_add (argv, g_strdup (p->opts->attach_netns));
+    }
+  if (p->opts->userns_path != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("--userns"));
+      g_ptr_array_add (argv, g_strdup (p->opts->userns_path));
+    }
   g_ptr_array_add (argv, g_strdup ("--"));
-  for (char **a = p->opts->cmd_argv; *a != NULL; a++)
+  for (char **a = p->opts->cmd_argv; a != NULL && *a != NULL; a++)
     g_ptr_array_add (argv, g_strdup (*a));
   g_ptr_array_add (argv, NULL);
 
@@ -188,17 +213,21 @@ handshake (Parent *p, GError **error)
   proto_msg_init (&msg, PROTO_MSG_HELLO, 0);
   msg.u.hello.version = PROTO_VERSION;
   msg.u.hello.pid = (uint32_t) getpid ();
-  if (!proto_send (p->sock, &msg, NULL, 0, error) || !hs_recv (p, PROTO_MSG_HELLO, &msg, error)
-      || !hs_recv (p, PROTO_MSG_USERNS_READY, &msg, error))
+  if (!proto_send (p->sock, &msg, NULL, 0, error) || !hs_recv (p, PROTO_MSG_HELLO, &msg, error))
     return FALSE;
-  if (!idmap_setup (p->child_pid, error))
+  if (!is_attach (p))
     {
-      g_prefix_error (error, "write the uid/gid maps of the child: ");
-      return FALSE;
+      if (!hs_recv (p, PROTO_MSG_USERNS_READY, &msg, error))
+        return FALSE;
+      if (!idmap_setup (p->child_pid, error))
+        {
+          g_prefix_error (error, "write the uid/gid maps of the child: ");
+          return FALSE;
+        }
+      proto_msg_init (&msg, PROTO_MSG_IDMAP_DONE, 0);
+      if (!proto_send (p->sock, &msg, NULL, 0, error))
+        return FALSE;
     }
-  proto_msg_init (&msg, PROTO_MSG_IDMAP_DONE, 0);
-  if (!proto_send (p->sock, &msg, NULL, 0, error))
-    return FALSE;
   if (p->opts->net != NULL)
     {
       if (!hs_recv (p, PROTO_MSG_TAP, &msg, error))
@@ -223,19 +252,27 @@ kill_and_reap (Parent *p)
   p->child_pid = 0;
 }
 
+/**
+ * signal_ready() - write "1" to --ready-fd and close it
+ * @p: parent state
+ */
+static void
+signal_ready (const Parent *p)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (p->opts->ready_fd < 0)
+    return;
+  if (!npte_write_all (p->opts->ready_fd, "1", 1, &error))
+    npte_warn ("--ready-fd: %s", error->message);
+  close (p->opts->ready_fd);
+}
+
 static void
 on_cmd_started (gpointer user_data, pid_t pid)
 {
-  Parent *p = user_data;
-  g_autoptr (GError) error = NULL;
-
   npte_debug ("payload started, pid %d", (int) pid);
-  if (p->opts->ready_fd >= 0)
-    {
-      if (!npte_write_all (p->opts->ready_fd, "1", 1, &error))
-        npte_warn ("--ready-fd: %s", error->message);
-      close (p->opts->ready_fd);
-    }
+  signal_ready (user_data);
 }
 
 static void
@@ -317,10 +354,55 @@ exit_fd_cb (struct ev_loop *loop, ev_io *w, int revents)
 static void
 parent_signal_cb (int signo, int code, gpointer user_data)
 {
-  const Parent *p = user_data;
+  Parent *p = user_data;
 
+  if (is_attach (p))
+    {
+      /* No payload to forward to: a terminating signal ends the attachment. */
+      if (signo == SIGTERM || signo == SIGINT || signo == SIGHUP || signo == SIGQUIT)
+        {
+          p->exit_requested = TRUE;
+          if (p->child_pid > 0)
+            kill (p->child_pid, SIGTERM);
+        }
+      return;
+    }
   if (p->child_pid > 0 && sigfwd_should_forward (signo, code))
     kill (p->child_pid, signo);
+}
+
+static void
+target_exited_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  Parent *p = w->data;
+
+  ev_io_stop (loop, w);
+  npte_debug ("the attached process %d exited", p->opts->attach_pid);
+  p->exit_requested = TRUE;
+  if (p->child_pid > 0)
+    kill (p->child_pid, SIGTERM);
+}
+
+/**
+ * watch_target() - npte attach PID: end when that process exits (pidfd)
+ * @p: parent state
+ * @error: error when the process is already gone
+ *
+ * Return: TRUE on success.
+ */
+static gboolean
+watch_target (Parent *p, GError **error)
+{
+  if (p->opts->attach_pid <= 0)
+    return TRUE;
+  p->pidfd = (int) syscall (SYS_pidfd_open, p->opts->attach_pid, 0);
+  if (p->pidfd < 0)
+    return npte_set_errno (error, errno, "watch process %d", p->opts->attach_pid);
+  fcntl (p->pidfd, F_SETFD, FD_CLOEXEC);
+  ev_io_init (&p->pidfd_w, target_exited_cb, p->pidfd, EV_READ);
+  p->pidfd_w.data = p;
+  ev_io_start (p->loop, &p->pidfd_w);
+  return TRUE;
 }
 
 /**
@@ -369,7 +451,7 @@ write_resolv_conf (Parent *p, GError **error)
 {
   const NetCfg *net = p->opts->net;
 
-  if (net == NULL || net->disable_dns)
+  if (net == NULL || net->disable_dns || is_attach (p))
     return TRUE;
   g_autofree char *path = statedir_file (p->sd, STATEDIR_RESOLV_CONF);
   g_autofree char *dns = netcfg_format_ip (AF_INET, &net->dns);
@@ -422,7 +504,9 @@ start_serving (Parent *p, GError **error)
         }
     }
   fill_info (p);
-  g_autofree char *sock_path = statedir_file (p->sd, STATEDIR_API_SOCK);
+  g_autofree char *sock_path = p->opts->api_socket != NULL
+                                  ? g_strdup (p->opts->api_socket)
+                                  : statedir_file (p->sd, STATEDIR_API_SOCK);
   p->api = api_server_new (p->loop, sock_path, p->mgr, &p->info, error);
   if (p->api == NULL)
     return FALSE;
@@ -443,6 +527,13 @@ start_serving (Parent *p, GError **error)
   /* Before the payload runs, so it can rely on finding it. */
   if (!statedir_write_child_pid (p->sd, p->child_pid, error))
     return FALSE;
+  if (is_attach (p))
+    {
+      if (!watch_target (p, error))
+        return FALSE;
+      signal_ready (p);
+      return TRUE;
+    }
   return childlink_send_simple (p->link, PROTO_MSG_START_CMD, error);
 }
 
@@ -466,18 +557,20 @@ teardown (Parent *p)
   g_clear_pointer (&p->sigfwd, sigfwd_free);
   if (p->loop != NULL)
     {
+      ev_io_stop (p->loop, &p->pidfd_w);
       ev_child_stop (p->loop, &p->child_w);
       ev_timer_stop (p->loop, &p->kill_w);
     }
   kill_and_reap (p);
   npte_close_fdp (&p->sock);
+  npte_close_fdp (&p->pidfd);
   g_clear_pointer (&p->sd, statedir_close);
 }
 
 int
 parent_run (const NpteRunOptions *opts)
 {
-  Parent p = { .opts = opts, .sock = -1, .tapfd = -1, .exit_code = 1 };
+  Parent p = { .opts = opts, .sock = -1, .tapfd = -1, .pidfd = -1, .exit_code = 1 };
   g_autoptr (GError) error = NULL;
   int sv[2];
 

@@ -16,10 +16,17 @@ typedef struct {
   int ready_fd;           /* -1: none */
   int exit_fd;            /* -1: none */
   gboolean debug;
+  /* npte attach: serve an existing namespace instead of creating one */
+  int attach_pid;         /* > 0: the namespaces of this process; exit when it exits */
+  const char *attach_netns;  /* or a netns path (bind mount, /proc/PID/ns/net) */
+  const char *userns_path;   /* user namespace to join first (default: the PID's) */
+  const char *api_socket;    /* API socket path instead of $STATE/api.sock */
 } NpteRunOptions;
 
 /**
- * parent_run() - npte run: namespaces, ports, API, payload; until it exits
+ * parent_run() - npte run / npte attach: namespaces, ports, API, payload
+ * (run only); until the payload exits (run) or the target goes away or
+ * npte is told to stop (attach)
  * @opts: options (validated by the CLI)
  *
  * Return: the exit code: the payload's status (128+N for signal N), or 1

@@ -5,7 +5,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "child.h"
 #include "config.h"
@@ -20,8 +22,11 @@ int main (int argc, char **argv);
 
 static const char usage_text[] =
   "Usage: npte run [OPTIONS] [--] CMD [ARG...]\n"
+  "       npte attach [OPTIONS] PID|NETNS_PATH\n"
   "\n"
-  "Run CMD in a new user, network and mount namespace and forward host ports into it.\n"
+  "run: run CMD in a new user, network and mount namespace and forward host ports into it.\n"
+  "attach: give an existing network namespace slirp networking (unless --net=none) and the\n"
+  "port API, until that process exits, --exit-fd closes or a signal.\n"
   "\n"
   "Options:\n"
   "  -p, --publish SPEC      forward a port: [PARENTIP:]PARENTPORT:[CHILDIP:]CHILDPORT[/PROTO]\n"
@@ -32,6 +37,8 @@ static const char usage_text[] =
   "      --state-dir DIR     state directory (default: a fresh dir under $XDG_RUNTIME_DIR/npte)\n"
   "      --ready-fd FD       write \"1\" to FD when ports, API and CMD are up\n"
   "      --exit-fd FD        stop (SIGTERM to CMD) when FD is closed\n"
+  "      --api-socket PATH   serve the API on PATH instead of STATE/api.sock\n"
+  "      --userns-path PATH  (attach) the user namespace to join, default the PID's\n"
   "      --debug             debug logging\n"
   "\n"
   "With --net=slirp (defaults as slirp4netns):\n"
@@ -105,7 +112,7 @@ parse_fd_option (const char *name, const char *text)
 enum {
   OPT_NET = 256, OPT_PORT_DRIVER, OPT_STATE_DIR, OPT_READY_FD, OPT_EXIT_FD, OPT_DEBUG,
   OPT_MTU, OPT_CIDR, OPT_CIDR6, OPT_IPV6, OPT_DISABLE_HOST_LOOPBACK, OPT_DISABLE_DNS,
-  OPT_OUTBOUND, OPT_OUTBOUND6, OPT_MAC, OPT_IFNAME,
+  OPT_OUTBOUND, OPT_OUTBOUND6, OPT_MAC, OPT_IFNAME, OPT_USERNS_PATH, OPT_API_SOCKET,
 };
 
 static const struct option run_options[] = {
@@ -128,6 +135,8 @@ static const struct option run_options[] = {
   { "mac", required_argument, NULL, OPT_MAC },
   { "macaddress", required_argument, NULL, OPT_MAC },
   { "ifname", required_argument, NULL, OPT_IFNAME },
+  { "userns-path", required_argument, NULL, OPT_USERNS_PATH },
+  { "api-socket", required_argument, NULL, OPT_API_SOCKET },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'v' },
   { NULL, 0, NULL, 0 },
@@ -219,6 +228,12 @@ apply_option (RunArgs *ra, int c, GArray *publish)
     case OPT_READY_FD: ra->run.ready_fd = parse_fd_option ("--ready-fd", optarg); break;
     case OPT_EXIT_FD: ra->run.exit_fd = parse_fd_option ("--exit-fd", optarg); break;
     case OPT_DEBUG: ra->run.debug = TRUE; break;
+    case OPT_USERNS_PATH: ra->run.userns_path = optarg; break;
+    case OPT_API_SOCKET:
+      if (optarg[0] == '\0' || strlen (optarg) >= 108)
+        usage_error ("invalid --api-socket \"%s\": 1..107 characters", optarg);
+      ra->run.api_socket = optarg;
+      break;
     case 'h': fputs (usage_text, stdout); return 0;
     case 'v': printf ("npte version %s\n", NPTE_VERSION); return 0;
     default:
@@ -275,6 +290,8 @@ cmd_run (int argc, char **argv)
     }
   if (optind >= argc)
     usage_error ("%smissing command to run (npte run [OPTIONS] -- CMD [ARG...])", "");
+  if (ra.run.userns_path != NULL)
+    usage_error ("%s--userns-path is for npte attach", "");
   check_combination (&ra, publish->len);
   ra.run.cmd_argv = &argv[optind];
   ra.run.publish = publish;
@@ -288,6 +305,55 @@ cmd_run (int argc, char **argv)
                  "--disable-host-loopback to prevent it",
                  gw);
     }
+  return parent_run (&ra.run);
+}
+
+/**
+ * cmd_attach() - "npte attach [OPTIONS] PID|NETNS_PATH"
+ * @argc: count (argv[0] is "attach")
+ * @argv: vector
+ *
+ * Gives an existing network namespace slirp networking (unless --net=none)
+ * and the port API, as "slirp4netns PID" does.
+ *
+ * Return: exit code.
+ */
+static int
+cmd_attach (int argc, char **argv)
+{
+  g_autoptr (GArray) publish = g_array_new (FALSE, TRUE, sizeof (PortSpec));
+  RunArgs ra = { .run = { .port_driver = "builtin", .ready_fd = -1, .exit_fd = -1 },
+                 .net_name = "slirp" };
+  guint64 pid;
+  int c;
+
+  netcfg_init_defaults (&ra.net);
+  optind = 1;
+  while ((c = getopt_long (argc, argv, "+p:hv", run_options, NULL)) != -1)
+    {
+      int rc = apply_option (&ra, c, publish);
+      if (rc >= 0)
+        return rc;
+    }
+  if (argc - optind != 1)
+    usage_error ("%sexpected one PID or network namespace path (npte attach [OPTIONS] "
+                 "PID|NETNS_PATH)", "");
+  check_combination (&ra, publish->len);
+  const char *target = argv[optind];
+  if (g_ascii_string_to_unsigned (target, 10, 1, G_MAXINT, &pid, NULL))
+    {
+      if (kill ((pid_t) pid, 0) < 0 && errno == ESRCH)
+        usage_error ("no process %s", target);
+      ra.run.attach_pid = (int) pid;
+    }
+  else if (access (target, F_OK) == 0)
+    ra.run.attach_netns = target;
+  else
+    usage_error ("\"%s\" is neither a PID nor an existing namespace path", target);
+  ra.run.publish = publish;
+  if (g_strcmp0 (ra.net_name, "slirp") == 0)
+    ra.run.net = &ra.net;
+  npte_log_init (NULL, ra.run.debug);
   return parent_run (&ra.run);
 }
 
@@ -316,6 +382,8 @@ main (int argc, char **argv)
     }
   if (strcmp (argv[1], "run") == 0)
     return cmd_run (argc - 1, argv + 1);
+  if (strcmp (argv[1], "attach") == 0)
+    return cmd_attach (argc - 1, argv + 1);
   fprintf (stderr, "npte: unknown command \"%s\"\nTry 'npte --help'.\n", argv[1]);
   return 2;
 }
