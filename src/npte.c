@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "commands.h"
 #include "config.h"
 #include "log.h"
 #include "netcfg.h"
@@ -357,6 +358,11 @@ cmd_attach (int argc, char **argv)
   return parent_run (&ra.run);
 }
 
+/* Sub-commands in files of their own; add one line per command. */
+const NpteCommand npte_commands[] = {
+  { NULL, NULL },
+};
+
 int
 main (int argc, char **argv)
 {
@@ -384,6 +390,9 @@ main (int argc, char **argv)
     return cmd_run (argc - 1, argv + 1);
   if (strcmp (argv[1], "attach") == 0)
     return cmd_attach (argc - 1, argv + 1);
+  for (const NpteCommand *c = npte_commands; c->name != NULL; c++)
+    if (strcmp (argv[1], c->name) == 0)
+      return c->main (argc - 1, argv + 1);
   fprintf (stderr, "npte: unknown command \"%s\"\nTry 'npte --help'.\n", argv[1]);
   return 2;
 }

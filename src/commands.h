@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef NPTE_COMMANDS_H
+#define NPTE_COMMANDS_H
+
+/*
+ * Sub-commands of the npte binary besides run and attach, each in its own
+ * file. Each takes argv with argv[0] = the sub-command name and returns the
+ * exit code.
+ */
+
+typedef struct {
+  const char *name;
+  int (*main) (int argc, char **argv);
+} NpteCommand;
+
+/* NULL-terminated table, in src/npte.c. */
+extern const NpteCommand npte_commands[];
+
+#endif /* NPTE_COMMANDS_H */
