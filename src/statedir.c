@@ -15,7 +15,8 @@
 
 /* Files we own inside a state dir; removed at start (stale) and at exit. */
 static const char *const statedir_files[]
-    = { STATEDIR_CHILD_PID, STATEDIR_API_SOCK, STATEDIR_RESOLV_CONF, NULL };
+    = { STATEDIR_CHILD_PID, STATEDIR_CHILD_PID ".tmp", STATEDIR_API_SOCK, STATEDIR_RESOLV_CONF,
+        NULL };
 
 char *
 statedir_base (void)
@@ -110,12 +111,20 @@ take_lock (const char *dir, GError **error)
       npte_set_errno (error, errno, "open lock file %s", path);
       return -1;
     }
-  for (;;)
+  for (int tries = 0;;)
     {
       struct stat fst, pst;
 
       if (flock (fd, LOCK_EX | LOCK_NB) < 0)
-        break;
+        {
+          /* statedir_is_running() holds LOCK_SH for an instant: wait that out. */
+          if (errno == EWOULDBLOCK && tries++ < 20)
+            {
+              g_usleep (5000);
+              continue;
+            }
+          break;
+        }
       /*
        * An npte that was closing may have unlinked the file we opened: then
        * our lock guards nothing. Locked and still the file at @path: ours.
@@ -185,6 +194,9 @@ statedir_open (const char *path, GError **error)
     {
       g_autofree char *cwd = g_get_current_dir ();
       dir = g_path_is_absolute (path) ? g_strdup (path) : g_build_filename (cwd, path, NULL);
+      /* "link/" would make lstat() follow a symlink: check the name itself. */
+      for (gsize n = strlen (dir); n > 1 && dir[n - 1] == '/'; n--)
+        dir[n - 1] = '\0';
       if (access (dir, F_OK) < 0 && errno == ENOENT)
         created = TRUE;
       if (!ensure_dir (dir, error))
@@ -224,6 +236,7 @@ statedir_write_child_pid (const StateDir *sd, int pid, GError **error)
   g_autofree char *path = statedir_file (sd, STATEDIR_CHILD_PID);
   g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
   g_autofree char *text = g_strdup_printf ("%d", pid);
+  unlink (tmp); /* a leftover of a killed run is mode 0444 */
   npte_autofd int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0444);
 
   if (fd < 0)
