@@ -75,5 +75,5 @@ meson test -C build-fuzz --print-errorlogs --suite fuzz --num-processes "$jobs" 
 count build-fuzz
 
 echo
-echo "all suites: $total_ok passed, $total_fail failed"
+echo "total: $total_ok passed, $total_fail failed"
 exit $rc
