@@ -22,7 +22,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpteMnl, mnl_socket_close)
  *
  * Return: TRUE when the kernel acknowledged the request.
  */
-static gboolean
+gboolean
 netcfg_transact (struct nlmsghdr *nlh, const char *what, GError **error)
 {
   g_autoptr (NpteMnl) nl = mnl_socket_open (NETLINK_ROUTE);

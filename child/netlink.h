@@ -9,6 +9,18 @@
  * calling process. No `ip` binary, no ioctls.
  */
 
+struct nlmsghdr;
+
+/**
+ * netcfg_transact() - send one rtnetlink request and wait for its ACK
+ * @nlh: the request (NLM_F_ACK is added)
+ * @what: context for the error message
+ * @error: error carrying the kernel's errno
+ *
+ * Return: TRUE when the kernel acknowledged the request.
+ */
+gboolean netcfg_transact (struct nlmsghdr *nlh, const char *what, GError **error);
+
 /**
  * netcfg_link_up() - set IFF_UP on the link named @ifname
  * @ifname: e.g. "lo"
