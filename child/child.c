@@ -41,6 +41,7 @@
 #include "netlink.h"
 #include "npte-error.h"
 #include "sigfwd.h"
+#include "srcroute.h"
 #include "tap.h"
 #include "util.h"
 #include "wire.h"
@@ -61,6 +62,7 @@ typedef struct {
   int attach_pid;       /* npte attach: join this process' namespaces */
   const char *attach_netns;
   const char *userns;
+  gboolean srcroute;    /* --srcroute: set up source-address routing */
 } Child;
 
 /**
@@ -235,6 +237,35 @@ setup_tap (Child *c)
 }
 
 /**
+ * send_ns_ready() - NS_READY, after setting up source routing if asked to
+ * @c: child state
+ *
+ * A failure of the source routing is not fatal: NS_READY then says the
+ * parent must not bind client addresses, and servers see loopback.
+ */
+static void
+send_ns_ready (Child *c)
+{
+  ProtoMsg msg;
+  GError *error = NULL;
+
+  proto_msg_init (&msg, PROTO_MSG_NS_READY, 0);
+  if (c->srcroute)
+    {
+      if (srcroute_setup (&error))
+        msg.u.ns_ready.flags |= PROTO_NS_SRCROUTE;
+      else
+        {
+          npte_warn ("%s; servers in the namespace will see connections from loopback",
+                     error->message);
+          g_clear_error (&error);
+        }
+    }
+  if (!child_send (c, &msg, NULL, 0, &error))
+    child_fail (c, error);
+}
+
+/**
  * join_ns() - setns() into the namespace at @path unless we are in it already
  * @path: /proc/PID/ns/... or a bind mount
  * @nstype: CLONE_NEWUSER or CLONE_NEWNET
@@ -289,7 +320,7 @@ attach_namespaces (Child *c)
     child_fail (c, error);
   if (c->slirp)
     setup_tap (c);
-  send_simple (c, PROTO_MSG_NS_READY);
+  send_ns_ready (c);
 }
 
 /**
@@ -325,7 +356,7 @@ setup_namespaces (Child *c)
     child_fail (c, error);
   if (c->slirp)
     setup_tap (c);
-  send_simple (c, PROTO_MSG_NS_READY);
+  send_ns_ready (c);
 }
 
 /**
@@ -580,6 +611,8 @@ parse_args (Child *c, int argc, char **argv, gboolean *debug, GError **error)
             return TRUE;
           break;
         }
+      else if (g_strcmp0 (argv[i], "--srcroute") == 0)
+        c->srcroute = TRUE;
       else if (i + 1 < argc && g_strcmp0 (argv[i], "--resolv") == 0)
         c->resolv = argv[++i];
       else if (i + 1 < argc && g_strcmp0 (argv[i], "--attach-pid") == 0)

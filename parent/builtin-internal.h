@@ -25,6 +25,7 @@ struct Builtin {
   GArray *spare_pipes;  /* empty BuiltinPipe kept for reuse */
   int pipe_size;        /* bytes each pipe holds */
   guint8 *udp_bufs;     /* BUILTIN_UDP_BATCH x BUILTIN_UDP_BUFSIZE, shared by all UDP ports */
+  gboolean transparent_failed; /* logged once */
 };
 
 /**
@@ -53,6 +54,23 @@ void builtin_pipe_put (Builtin *b, BuiltinPipe *p, gboolean empty);
  * Return: the non-blocking socket, or -1.
  */
 int builtin_listen (PortEntry *entry, GError **error);
+
+/**
+ * builtin_preserve_source() - bind a namespace socket to the client's address
+ * @b: driver (does nothing unless config.preserve_source)
+ * @fd: unconnected namespace socket of the target's family
+ * @client: the client's address as accepted / received
+ * @target: where @fd will connect
+ *
+ * So the server in the namespace sees the real client. Only for loopback
+ * targets (the child's source routing covers replies from loopback), and
+ * only when the client's family matches the target's (v4-mapped IPv6
+ * clients count as IPv4). A non-loopback client needs IP_TRANSPARENT; a
+ * loopback one other than the target address is simply bound. Any failure
+ * leaves @fd unbound: the server then sees loopback, as without this.
+ */
+void builtin_preserve_source (Builtin *b, int fd, const struct sockaddr_storage *client,
+                              const struct sockaddr_storage *target);
 
 gboolean builtin_tcp_open (Builtin *b, PortEntry *entry, GError **error);
 void builtin_tcp_close (Builtin *b, PortEntry *entry);

@@ -41,6 +41,7 @@ struct TcpConn {
   GList link;           /* in port->conns */
   int cfd;              /* host client */
   int nfd;              /* namespace side */
+  struct sockaddr_storage client;
   gboolean waiting;     /* for a pool socket */
   NsPoolWaiter waiter;
   ev_io connect_w;
@@ -291,6 +292,7 @@ conn_got_socket (gpointer user_data, int fd)
     }
   c->nfd = fd;
   setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  builtin_preserve_source (c->port->b, fd, &c->client, &c->port->target);
   c->up.dst = c->down.src = fd;
   ev_io_set (&c->up.w, fd, EV_WRITE);
   ev_io_set (&c->down.r, fd, EV_READ);
@@ -337,9 +339,10 @@ dir_init (TcpConn *c, TcpDir *d, int src, int dst,
  * conn_new() - take over an accepted client connection
  * @port: the port
  * @cfd: the accepted socket (non-blocking)
+ * @client: its peer address
  */
 static void
-conn_new (TcpPort *port, int cfd)
+conn_new (TcpPort *port, int cfd, const struct sockaddr_storage *client)
 {
   TcpConn *c = g_new0 (TcpConn, 1);
   const int one = 1;
@@ -349,6 +352,7 @@ conn_new (TcpPort *port, int cfd)
   c->port = port;
   c->cfd = cfd;
   c->nfd = -1;
+  c->client = *client;
   c->link.data = c;
   ev_init (&c->connect_w, connect_cb);
   dir_init (c, &c->up, cfd, -1, up_cb, &port->entry->counters.bytes_in);
@@ -405,7 +409,10 @@ accept_cb (struct ev_loop *loop, ev_io *w, int revents)
 
   for (int i = 0; i < TCP_ACCEPT_BATCH; i++)
     {
-      int fd = accept4 (port->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      struct sockaddr_storage client;
+      socklen_t len = sizeof client;
+      int fd = accept4 (port->lfd, (struct sockaddr *) &client, &len,
+                        SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0)
         {
           int errsv = errno;
@@ -429,7 +436,7 @@ accept_cb (struct ev_loop *loop, ev_io *w, int revents)
           npte_info ("port %d: accepting connections again", port->entry->id);
           port->pressure = FALSE;
         }
-      conn_new (port, fd);
+      conn_new (port, fd, &client);
     }
 }
 

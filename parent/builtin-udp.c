@@ -198,6 +198,8 @@ flow_got_socket (gpointer user_data, int fd)
   UdpPort *port = f->port;
 
   f->waiting = FALSE;
+  if (fd >= 0)
+    builtin_preserve_source (port->b, fd, &f->client, &port->target);
   if (fd < 0 || connect (fd, (struct sockaddr *) &port->target, port->target_len) < 0)
     {
       port->entry->counters.errors += 1 + f->backlog.length;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -103,6 +104,86 @@ builtin_listen (PortEntry *entry, GError **error)
                                            : ((struct sockaddr_in *) &ss)->sin_port);
     }
   return npte_steal_fd (&fd);
+}
+
+/**
+ * unmap_v4() - a v4-mapped IPv6 address as plain IPv4, in place
+ * @ss: address
+ */
+static void
+unmap_v4 (struct sockaddr_storage *ss)
+{
+  const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *) ss;
+
+  if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED (&s6->sin6_addr))
+    {
+      struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = s6->sin6_port };
+      memcpy (&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+      memset (ss, 0, sizeof *ss);
+      memcpy (ss, &s4, sizeof s4);
+    }
+}
+
+/* sockaddr_is_loopback() - 127.0.0.0/8 or ::1. */
+static gboolean
+sockaddr_is_loopback (const struct sockaddr_storage *ss)
+{
+  if (ss->ss_family == AF_INET)
+    return (ntohl (((const struct sockaddr_in *) ss)->sin_addr.s_addr) >> 24) == 127;
+  return ss->ss_family == AF_INET6
+         && IN6_IS_ADDR_LOOPBACK (&((const struct sockaddr_in6 *) ss)->sin6_addr);
+}
+
+/* same_ip() - whether two addresses of one family have the same IP. */
+static gboolean
+same_ip (const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+  if (a->ss_family == AF_INET)
+    return ((const struct sockaddr_in *) a)->sin_addr.s_addr
+           == ((const struct sockaddr_in *) b)->sin_addr.s_addr;
+  return memcmp (&((const struct sockaddr_in6 *) a)->sin6_addr,
+                 &((const struct sockaddr_in6 *) b)->sin6_addr, 16)
+         == 0;
+}
+
+void
+builtin_preserve_source (Builtin *b, int fd, const struct sockaddr_storage *client,
+                         const struct sockaddr_storage *target)
+{
+  struct sockaddr_storage c = *client;
+  const int one = 1;
+
+  if (!b->config.preserve_source)
+    return;
+  unmap_v4 (&c);
+  if (c.ss_family != target->ss_family || !sockaddr_is_loopback (target) || same_ip (&c, target))
+    return;
+  socklen_t len = c.ss_family == AF_INET6 ? sizeof (struct sockaddr_in6)
+                                          : sizeof (struct sockaddr_in);
+  if (!sockaddr_is_loopback (&c))
+    {
+      int r = c.ss_family == AF_INET6
+                  ? setsockopt (fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof one)
+                  : setsockopt (fd, SOL_IP, IP_TRANSPARENT, &one, sizeof one);
+      if (r < 0)
+        {
+          if (!b->transparent_failed)
+            npte_warn ("IP_TRANSPARENT: %s; servers see connections from loopback",
+                       g_strerror (errno));
+          b->transparent_failed = TRUE;
+          return;
+        }
+    }
+  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind (fd, (struct sockaddr *) &c, len) == 0)
+    return;
+  /* The client's port is taken inside (TIME_WAIT, a listener): keep its address. */
+  if (c.ss_family == AF_INET6)
+    ((struct sockaddr_in6 *) &c)->sin6_port = 0;
+  else
+    ((struct sockaddr_in *) &c)->sin_port = 0;
+  if (bind (fd, (struct sockaddr *) &c, len) < 0)
+    npte_debug ("bind to the client address: %s", g_strerror (errno));
 }
 
 static gboolean

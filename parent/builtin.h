@@ -21,6 +21,8 @@ typedef struct Builtin Builtin;
 typedef struct {
   guint udp_max_flows;        /* per port; the oldest flow is evicted beyond it */
   double udp_idle_timeout;    /* seconds without traffic either way */
+  gboolean preserve_source;   /* bind namespace sockets to the client's address (the child set
+                                 up source routing, see child/srcroute.h) */
 } BuiltinConfig;
 
 #define BUILTIN_UDP_MAX_FLOWS_DEFAULT 4096

@@ -75,6 +75,7 @@ typedef struct {
   ev_io pidfd_w;
   int exit_code;
   gboolean exit_requested;
+  gboolean srcroute;     /* the child set up source-address routing */
   gboolean child_reported_error;
 } Parent;
 
@@ -112,6 +113,10 @@ spawn_child (Parent *p, int child_sock, GError **error)
           g_ptr_array_add (argv, statedir_file (p->sd, STATEDIR_RESOLV_CONF));
         }
     }
+  /* Rewriting routing in a namespace we were only attached to is not ours to do. */
+  if (!p->opts->source_loopback && !is_attach (p)
+      && g_strcmp0 (p->opts->port_driver, "builtin") == 0)
+    g_ptr_array_add (argv, g_strdup ("--srcroute"));
   if (p->opts->attach_pid > 0)
     {
       g_ptr_array_add (argv, g_strdup ("--attach-pid"));
@@ -234,7 +239,10 @@ handshake (Parent *p, GError **error)
         return FALSE;
       p->tapfd = msg.fds[0];
     }
-  return hs_recv (p, PROTO_MSG_NS_READY, &msg, error);
+  if (!hs_recv (p, PROTO_MSG_NS_READY, &msg, error))
+    return FALSE;
+  p->srcroute = (msg.u.ns_ready.flags & PROTO_NS_SRCROUTE) != 0;
+  return TRUE;
 }
 
 /**
@@ -486,7 +494,12 @@ start_serving (Parent *p, GError **error)
     }
   if (g_strcmp0 (p->opts->port_driver, "builtin") == 0)
     {
-      p->builtin = builtin_new (p->loop, p->pool, NULL);
+      BuiltinConfig bc = {
+        .udp_max_flows = BUILTIN_UDP_MAX_FLOWS_DEFAULT,
+        .udp_idle_timeout = BUILTIN_UDP_IDLE_TIMEOUT_DEFAULT,
+        .preserve_source = p->srcroute,
+      };
+      p->builtin = builtin_new (p->loop, p->pool, &bc);
       p->mgr = portmgr_new (&builtin_ops, p->builtin);
     }
   else if (g_strcmp0 (p->opts->port_driver, "slirp") == 0)

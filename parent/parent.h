@@ -21,6 +21,7 @@ typedef struct {
   const char *attach_netns;  /* or a netns path (bind mount, /proc/PID/ns/net) */
   const char *userns_path;   /* user namespace to join first (default: the PID's) */
   const char *api_socket;    /* API socket path instead of $STATE/api.sock */
+  gboolean source_loopback;  /* --source-address=loopback: do not preserve client addresses */
 } NpteRunOptions;
 
 /**

@@ -60,6 +60,7 @@ static const uint32_t payload_size[PROTO_MSG_MAX_] = {
   [PROTO_MSG_ERROR] = ERROR_FIXED,
   [PROTO_MSG_CMD_EXITED] = 4,
   [PROTO_MSG_TAP] = 4,
+  [PROTO_MSG_NS_READY] = 4,
 };
 
 static const char *const type_names[PROTO_MSG_MAX_] = {
@@ -266,9 +267,13 @@ check_values (const ProtoMsg *msg, int code, GError **error)
         return npte_set_error (error, code, "bad TAP frame: mtu %u is not in %u..%u",
                                msg->u.tap.mtu, PROTO_TAP_MTU_MIN, PROTO_TAP_MTU_MAX);
       return TRUE;
+    case PROTO_MSG_NS_READY:
+      if (msg->u.ns_ready.flags & ~PROTO_NS_FLAGS_ALL)
+        return npte_set_error (error, code, "bad NS_READY frame: unknown flags 0x%x",
+                               msg->u.ns_ready.flags);
+      return TRUE;
     case PROTO_MSG_USERNS_READY:
     case PROTO_MSG_IDMAP_DONE:
-    case PROTO_MSG_NS_READY:
     case PROTO_MSG_START_CMD:
     case PROTO_MSG_PING:
     case PROTO_MSG_PONG:
@@ -309,9 +314,11 @@ encode_payload (const ProtoMsg *msg, uint8_t *p, gsize text_len)
     case PROTO_MSG_TAP:
       put_u32 (p, msg->u.tap.mtu);
       break;
+    case PROTO_MSG_NS_READY:
+      put_u32 (p, msg->u.ns_ready.flags);
+      break;
     case PROTO_MSG_USERNS_READY:
     case PROTO_MSG_IDMAP_DONE:
-    case PROTO_MSG_NS_READY:
     case PROTO_MSG_START_CMD:
     case PROTO_MSG_PING:
     case PROTO_MSG_PONG:
@@ -429,10 +436,12 @@ decode_payload (ProtoMsgType type, const uint8_t *p, uint32_t plen, ProtoMsg *ou
     case PROTO_MSG_TAP:
       out->u.tap.mtu = get_u32 (p);
       break;
+    case PROTO_MSG_NS_READY:
+      out->u.ns_ready.flags = get_u32 (p);
+      break;
     case PROTO_MSG_ERROR:
     case PROTO_MSG_USERNS_READY:
     case PROTO_MSG_IDMAP_DONE:
-    case PROTO_MSG_NS_READY:
     case PROTO_MSG_START_CMD:
     case PROTO_MSG_PING:
     case PROTO_MSG_PONG:

@@ -27,6 +27,9 @@
 #define PROTO_MAX_FRAME (PROTO_HEADER_SIZE + PROTO_MAX_PAYLOAD)
 #define PROTO_MAX_FDS 64u          /* fds in one SOCKETS frame */
 #define PROTO_MAX_MESSAGE 1024u    /* bytes of an ERROR message text */
+/* NS_READY flags: source-address routing (rules and table 100) is set up. */
+#define PROTO_NS_SRCROUTE 1u
+#define PROTO_NS_FLAGS_ALL PROTO_NS_SRCROUTE
 #define PROTO_TAP_MTU_MIN 68u      /* MTU range of a TAP frame (libslirp's) */
 #define PROTO_TAP_MTU_MAX 65521u
 
@@ -35,7 +38,7 @@ typedef enum {
   PROTO_MSG_HELLO = 1,        /* both ways: {u32 version, u32 pid} */
   PROTO_MSG_USERNS_READY,     /* C->P: child is in its new user ns; write the id maps. {} */
   PROTO_MSG_IDMAP_DONE,       /* P->C: maps written. {} */
-  PROTO_MSG_NS_READY,         /* C->P: net+mount ns made, lo up. {} */
+  PROTO_MSG_NS_READY,         /* C->P: net+mount ns made, lo up. {u32 flags: PROTO_NS_*} */
   PROTO_MSG_START_CMD,        /* P->C: ports and API are up; run the payload. {} */
   PROTO_MSG_CMD_STARTED,      /* C->P: {u32 pid} (pid as seen by the parent) */
   PROTO_MSG_SOCKETS_REQ,      /* P->C: {u32 family, u32 socktype, u32 count} */
@@ -65,6 +68,7 @@ typedef struct {
     struct { int32_t err; char message[PROTO_MAX_MESSAGE + 1]; } error;
     struct { int32_t status; } cmd_exited;
     struct { uint32_t mtu; } tap;
+    struct { uint32_t flags; } ns_ready;
   } u;
   int fds[PROTO_MAX_FDS];   /* received fds (SOCKETS); owned by the message */
   unsigned int n_fds;

@@ -39,6 +39,8 @@ static const char usage_text[] =
   "      --ready-fd FD       write \"1\" to FD when ports, API and CMD are up\n"
   "      --exit-fd FD        stop (SIGTERM to CMD) when FD is closed\n"
   "      --api-socket PATH   serve the API on PATH instead of STATE/api.sock\n"
+  "      --source-address M  preserve (default): servers see the real client address\n"
+  "                          (builtin driver); loopback: they see 127.0.0.1 / ::1\n"
   "      --userns-path PATH  (attach) the user namespace to join, default the PID's\n"
   "      --debug             debug logging\n"
   "\n"
@@ -114,6 +116,7 @@ enum {
   OPT_NET = 256, OPT_PORT_DRIVER, OPT_STATE_DIR, OPT_READY_FD, OPT_EXIT_FD, OPT_DEBUG,
   OPT_MTU, OPT_CIDR, OPT_CIDR6, OPT_IPV6, OPT_DISABLE_HOST_LOOPBACK, OPT_DISABLE_DNS,
   OPT_OUTBOUND, OPT_OUTBOUND6, OPT_MAC, OPT_IFNAME, OPT_USERNS_PATH, OPT_API_SOCKET,
+  OPT_SOURCE_ADDRESS,
 };
 
 static const struct option run_options[] = {
@@ -138,6 +141,7 @@ static const struct option run_options[] = {
   { "ifname", required_argument, NULL, OPT_IFNAME },
   { "userns-path", required_argument, NULL, OPT_USERNS_PATH },
   { "api-socket", required_argument, NULL, OPT_API_SOCKET },
+  { "source-address", required_argument, NULL, OPT_SOURCE_ADDRESS },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'v' },
   { NULL, 0, NULL, 0 },
@@ -230,6 +234,11 @@ apply_option (RunArgs *ra, int c, GArray *publish)
     case OPT_EXIT_FD: ra->run.exit_fd = parse_fd_option ("--exit-fd", optarg); break;
     case OPT_DEBUG: ra->run.debug = TRUE; break;
     case OPT_USERNS_PATH: ra->run.userns_path = optarg; break;
+    case OPT_SOURCE_ADDRESS:
+      if (strcmp (optarg, "preserve") != 0 && strcmp (optarg, "loopback") != 0)
+        usage_error ("unknown --source-address \"%s\" (supported: preserve, loopback)", optarg);
+      ra->run.source_loopback = strcmp (optarg, "loopback") == 0;
+      break;
     case OPT_API_SOCKET:
       if (optarg[0] == '\0' || strlen (optarg) >= 108)
         usage_error ("invalid --api-socket \"%s\": 1..107 characters", optarg);

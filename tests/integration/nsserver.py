@@ -5,9 +5,13 @@ Every server is bounded: it exits after --timeout seconds. Protocol, so that
 both directions are checked: the server answers each TCP connection by
 echoing every byte back transformed (each byte XOR 0x5a), and each UDP
 datagram the same way. With --report-peer, TCP servers first send one line
-"PEER <ip> <port>\n" naming the client address they saw.
+"PEER <ip> <port>\n" naming the client address they saw; with
+--report-peer-udp, UDP replies start with that line. A --tcp-flood server
+writes to each client without end (until --timeout) the byte stream
+0, 1, ..., 255, 0, 1, ... and discards what the client sends.
 
 Usage: nsserver.py --ready FILE --timeout S [--tcp ADDR:PORT]... [--udp ADDR:PORT]...
+                   [--tcp-flood ADDR:PORT]...
 ADDR may be 127.0.0.1, ::1, 0.0.0.0 or ::.
 """
 import argparse
@@ -35,11 +39,14 @@ def main():
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--tcp", action="append", default=[])
     ap.add_argument("--udp", action="append", default=[])
+    ap.add_argument("--tcp-flood", action="append", default=[])
     ap.add_argument("--report-peer", action="store_true")
+    ap.add_argument("--report-peer-udp", action="store_true")
     args = ap.parse_args()
 
     sel = selectors.DefaultSelector()
-    for a in args.tcp:
+    flood_buf = memoryview(bytes(range(256)) * 1025)  # 256 KiB + one period
+    for a, kind in [(x, "accept") for x in args.tcp] + [(x, "accept-flood") for x in args.tcp_flood]:
         fam, host, port = parse(a)
         s = socket.socket(fam, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -48,7 +55,7 @@ def main():
         s.bind((host, port))
         s.listen(1024)
         s.setblocking(False)
-        sel.register(s, selectors.EVENT_READ, ("accept", None))
+        sel.register(s, selectors.EVENT_READ, (kind, None))
     for a in args.udp:
         fam, host, port = parse(a)
         s = socket.socket(fam, socket.SOCK_DGRAM)
@@ -67,10 +74,18 @@ def main():
         for key, ev in sel.select(timeout=0.5):
             kind, _ = key.data
             s = key.fileobj
-            if kind == "accept":
+            if kind in ("accept", "accept-flood"):
                 try:
                     c, peer = s.accept()
                 except BlockingIOError:
+                    continue
+                except OSError:
+                    # EMFILE/ENFILE under a low fd limit: let clients wait in the backlog.
+                    time.sleep(0.05)
+                    continue
+                if kind == "accept-flood":
+                    c.setblocking(False)
+                    sel.register(c, selectors.EVENT_READ | selectors.EVENT_WRITE, ("flood", [0]))
                     continue
                 c.setblocking(False)
                 out = b""
@@ -84,7 +99,23 @@ def main():
                     data, peer = s.recvfrom(65536)
                 except BlockingIOError:
                     continue
-                s.sendto(xor(data), peer)
+                prefix = b""
+                if args.report_peer_udp:
+                    prefix = ("PEER %s %d\n" % (peer[0], peer[1])).encode()
+                s.sendto(prefix + xor(data), peer)
+            elif kind == "flood":
+                sent = key.data[1]
+                try:
+                    if ev & selectors.EVENT_READ and s.recv(262144) == b"":
+                        raise ConnectionError("client closed")
+                    if ev & selectors.EVENT_WRITE:
+                        off = sent[0] % 256
+                        sent[0] += s.send(flood_buf[off:off + 262144])
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except OSError:
+                    sel.unregister(s)
+                    s.close()
             else:
                 if ev & selectors.EVENT_READ:
                     try:

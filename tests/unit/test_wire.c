@@ -62,6 +62,8 @@ make_sample (ProtoMsgType type, Sample *s)
     }
   else if (type == PROTO_MSG_TAP)
     s->msg.u.tap.mtu = 65520, s->n_fds = 1, s->plen = 4;
+  else if (type == PROTO_MSG_NS_READY)
+    s->msg.u.ns_ready.flags = PROTO_NS_SRCROUTE, s->plen = 4;
 }
 
 /* Write a frame with an arbitrary header; returns its size. */
@@ -239,6 +241,34 @@ test_nonzero_flags (void **state)
   assert_decode_fails (buf, sizeof buf, 0, "bad PING frame: flags 0x1, must be 0");
   frame (buf, PROTO_MSG_START_CMD, 0x8000, 1, 0, NULL, 0);
   assert_decode_fails (buf, sizeof buf, 0, "flags 0x8000");
+}
+
+static void
+test_ns_ready_flags (void **state)
+{
+  static const struct {
+    uint32_t flags;
+    gboolean ok;
+  } cases[] = {
+    { 0, TRUE }, { PROTO_NS_SRCROUTE, TRUE }, { 2, FALSE }, { 3, FALSE }, { 0x80000000u, FALSE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      uint8_t buf[64];
+      ProtoMsg out;
+      g_autoptr (GError) error = NULL;
+      gsize n = frame (buf, PROTO_MSG_NS_READY, 0, 1, 4, &cases[i].flags, 4);
+
+      proto_msg_init (&out, PROTO_MSG_INVALID, 0);
+      if (cases[i].ok)
+        {
+          assert_true (proto_decode (buf, n, 0, &out, &error));
+          assert_int_equal (out.u.ns_ready.flags, cases[i].flags);
+        }
+      else
+        assert_decode_fails (buf, n, 0, "bad NS_READY frame: unknown flags");
+    }
 }
 
 static void
@@ -619,6 +649,7 @@ main (void)
     cmocka_unit_test (test_unknown_type),
     cmocka_unit_test (test_nonzero_flags),
     cmocka_unit_test (test_wrong_payload_size),
+    cmocka_unit_test (test_ns_ready_flags),
     cmocka_unit_test (test_error_text_lengths),
     cmocka_unit_test (test_error_encode_truncates),
     cmocka_unit_test (test_sockets_values_and_fd_counts),
