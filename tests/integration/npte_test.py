@@ -54,7 +54,7 @@ class Npte:
     """
 
     def __init__(self, publish=(), tcp=(), udp=(), cmd=None, extra=(), timeout=60,
-                 state_dir=None, env=None, report_peer=False):
+                 state_dir=None, env=None, report_peer=False, report_peer_udp=False):
         self.tmp = tempfile.mkdtemp(prefix="npte-it-")
         self.ready_file = os.path.join(self.tmp, "server-ready")
         self.state_dir = state_dir or os.path.join(self.tmp, "state")
@@ -72,6 +72,8 @@ class Npte:
                 cmd += ["--udp", u]
             if report_peer:
                 cmd += ["--report-peer"]
+            if report_peer_udp:
+                cmd += ["--report-peer-udp"]
             self.has_server = True
         else:
             self.has_server = False
