@@ -2,25 +2,24 @@
 /*
  * DOC: Theory of operation
  *
- * A port spec is parsed in two steps. The text is first split into at most
- * four ':'-separated fields, where a field in brackets ("[::1]") may itself
- * contain ':'. The number of fields then decides which field is which:
+ * A port spec is parsed from text (portspec-parse.c), or decoded from the
+ * API's JSON, then validated here: portspec_validate() checks the proto,
+ * addresses, ports and range, and rewrites the IPs in canonical form. An
+ * IPv4-mapped IPv6 address ("::ffff:127.0.0.1") is canonicalised to the
+ * IPv4 address, because that is what it reaches: conflicts, listen plans
+ * and the loopback check then need no special case.
  *
- *   2  PARENTPORT:CHILDPORT
- *   3  PARENTIP:PARENTPORT:CHILDPORT   (also ":PARENTPORT:CHILDPORT")
- *      PARENTPORT:CHILDIP:CHILDPORT    (first field a number, second not)
- *   4  PARENTIP:PARENTPORT:CHILDIP:CHILDPORT
+ * A spec maps @count consecutive ports: parent_port + i <-> child_port + i.
+ * A forward spec listens on the parent (host) side and dials the child
+ * side; a reverse spec listens on the child (namespace) side and dials the
+ * parent side. So in each direction one side may be 0 ("pick a free port",
+ * only for a single port) and the dialled side must be a real port.
  *
- * Parsing is syntactic only (ports are 1-5 digits, IP fields are taken as
- * text); portspec_validate() checks ranges and addresses and rewrites the
- * IPs in canonical form. An IPv4-mapped IPv6 address ("::ffff:127.0.0.1")
- * is canonicalised to the IPv4 address, because that is what it reaches:
- * conflicts, listen plans and the loopback check then need no special case.
- *
- * Conflicts and listen plans work on the set of addresses a listener covers
- * (see spec_coverage()), which models what the kernel refuses at bind time.
+ * Conflicts and listen plans (portspec-plan.c) work on the set of
+ * addresses a listener covers, which models what the kernel refuses at
+ * bind time.
  */
-#include "portspec.h"
+#include "portspec-internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,24 +27,8 @@
 
 #include "npte-error.h"
 
-/* At most this many ':'-separated fields in a mapping. */
-#define MAX_FIELDS 4
-/* Longest port number, in digits. */
-#define MAX_PORT_DIGITS 5
-/* Longest piece of user text quoted in an error message. */
-#define QUOTE_MAX 64
-
-#define SPEC_FORM "[PARENTIP:]PARENTPORT:[CHILDIP:]CHILDPORT[/PROTO], e.g. 8080:80/tcp"
-#define MAPPING_FORM "[PARENTIP:]PARENTPORT:[CHILDIP:]CHILDPORT, e.g. 8080:80"
-#define IPV6_HINT " (IPv6 addresses go in brackets, e.g. [::1]:8080:80)"
-
-/* The transport a proto binds; listeners of different transports never clash. */
-typedef enum {
-  TRANSPORT_NONE = 0,
-  TRANSPORT_TCP,
-  TRANSPORT_UDP,
-  TRANSPORT_SCTP,
-} Transport;
+/* Highest port number. */
+#define MAX_PORT 65535
 
 /*
  * Per proto: its name, transport, and the one address family it is
@@ -53,50 +36,20 @@ typedef enum {
  */
 static const struct {
   const char *name;
-  Transport transport;
+  PortTransport transport;
   int family;
 } protos[] = {
-  [PORT_PROTO_INVALID] = { "", TRANSPORT_NONE, 0 },
-  [PORT_PROTO_TCP] = { "tcp", TRANSPORT_TCP, 0 },
-  [PORT_PROTO_TCP4] = { "tcp4", TRANSPORT_TCP, AF_INET },
-  [PORT_PROTO_TCP6] = { "tcp6", TRANSPORT_TCP, AF_INET6 },
-  [PORT_PROTO_UDP] = { "udp", TRANSPORT_UDP, 0 },
-  [PORT_PROTO_UDP4] = { "udp4", TRANSPORT_UDP, AF_INET },
-  [PORT_PROTO_UDP6] = { "udp6", TRANSPORT_UDP, AF_INET6 },
-  [PORT_PROTO_SCTP] = { "sctp", TRANSPORT_SCTP, 0 },
-  [PORT_PROTO_SCTP4] = { "sctp4", TRANSPORT_SCTP, AF_INET },
-  [PORT_PROTO_SCTP6] = { "sctp6", TRANSPORT_SCTP, AF_INET6 },
+  [PORT_PROTO_INVALID] = { "", PORT_TRANSPORT_NONE, 0 },
+  [PORT_PROTO_TCP] = { "tcp", PORT_TRANSPORT_TCP, 0 },
+  [PORT_PROTO_TCP4] = { "tcp4", PORT_TRANSPORT_TCP, AF_INET },
+  [PORT_PROTO_TCP6] = { "tcp6", PORT_TRANSPORT_TCP, AF_INET6 },
+  [PORT_PROTO_UDP] = { "udp", PORT_TRANSPORT_UDP, 0 },
+  [PORT_PROTO_UDP4] = { "udp4", PORT_TRANSPORT_UDP, AF_INET },
+  [PORT_PROTO_UDP6] = { "udp6", PORT_TRANSPORT_UDP, AF_INET6 },
+  [PORT_PROTO_SCTP] = { "sctp", PORT_TRANSPORT_SCTP, 0 },
+  [PORT_PROTO_SCTP4] = { "sctp4", PORT_TRANSPORT_SCTP, AF_INET },
+  [PORT_PROTO_SCTP6] = { "sctp6", PORT_TRANSPORT_SCTP, AF_INET6 },
 };
-
-/* A parsed IP; family 0 means "none given" (""). */
-typedef struct {
-  int family;
-  union {
-    struct in_addr v4;
-    struct in6_addr v6;
-  } u;
-} IpAddr;
-
-/* The addresses a listener covers: all of IPv4, all of IPv6, or one address. */
-typedef struct {
-  gboolean all4;
-  gboolean all6;
-  IpAddr one;
-} Coverage;
-
-/* One ':'-separated field of a mapping; @start is not NUL-terminated. */
-typedef struct {
-  const char *start;
-  gsize len;
-  gboolean bracketed;
-} Field;
-
-typedef enum {
-  ROLE_PARENT_IP,
-  ROLE_PARENT_PORT,
-  ROLE_CHILD_IP,
-  ROLE_CHILD_PORT,
-} Role;
 
 /* proto_index() - @p as an index into protos[]; 0 (invalid) if out of range. */
 static gsize
@@ -124,16 +77,14 @@ portproto_to_string (PortProto p)
   return protos[proto_index (p)].name;
 }
 
-/* proto_transport() - the transport of @p; TRANSPORT_NONE if invalid. */
-static Transport
-proto_transport (PortProto p)
+PortTransport
+portspec_proto_transport (PortProto p)
 {
   return protos[proto_index (p)].transport;
 }
 
-/* proto_family() - AF_INET for the *4 protos, AF_INET6 for *6, else 0. */
-static int
-proto_family (PortProto p)
+int
+portspec_proto_family (PortProto p)
 {
   return protos[proto_index (p)].family;
 }
@@ -141,43 +92,37 @@ proto_family (PortProto p)
 gboolean
 portproto_is_tcp (PortProto p)
 {
-  return proto_transport (p) == TRANSPORT_TCP;
+  return portspec_proto_transport (p) == PORT_TRANSPORT_TCP;
 }
 
 gboolean
 portproto_is_udp (PortProto p)
 {
-  return proto_transport (p) == TRANSPORT_UDP;
+  return portspec_proto_transport (p) == PORT_TRANSPORT_UDP;
 }
 
-/**
- * quote() - @s as a quoted, escaped and bounded string for an error message
- * @s: text, not necessarily NUL-terminated
- * @len: its length
- *
- * Return: (transfer full) "\"text\"", with "..." inside the quotes if cut.
+/*
+ * portspec_count() - see portspec.h. Anything below 1 (0 = "not given", or
+ * a negative count validation would refuse) is one port, so loops over a
+ * range are never empty and never run wild on an unvalidated spec.
  */
-static char *
-quote (const char *s, gsize len)
+int
+portspec_count (const PortSpec *spec)
 {
-  g_autofree char *raw = g_strndup (s, MIN (len, QUOTE_MAX));
+  return spec->count > 1 ? spec->count : 1;
+}
+
+char *
+portspec_quote (const char *s, gsize len)
+{
+  g_autofree char *raw = g_strndup (s, MIN (len, PORTSPEC_QUOTE_MAX));
   g_autofree char *escaped = g_strescape (raw, NULL);
 
-  return g_strdup_printf ("\"%s%s\"", escaped, len > QUOTE_MAX ? "..." : "");
+  return g_strdup_printf ("\"%s%s\"", escaped, len > PORTSPEC_QUOTE_MAX ? "..." : "");
 }
 
-/**
- * ip_parse() - parse an IP field of a spec
- * @buf: the field, NUL-terminated within PORTSPEC_IP_MAX bytes; "[...]" is
- *       accepted around the address
- * @out: (out) the address; family 0 for ""
- *
- * An IPv4-mapped IPv6 address is returned as the IPv4 address.
- *
- * Return: TRUE if @buf is empty or a valid address.
- */
-static gboolean
-ip_parse (const char *buf, IpAddr *out)
+gboolean
+portspec_ip_parse (const char *buf, PortIp *out)
 {
   gsize len = strnlen (buf, PORTSPEC_IP_MAX);
   char text[PORTSPEC_IP_MAX];
@@ -213,31 +158,31 @@ ip_parse (const char *buf, IpAddr *out)
   return TRUE;
 }
 
-/**
- * ip_format() - canonical text of @ip
- * @ip: address; family 0 gives ""
- * @buf: (out) PORTSPEC_IP_MAX bytes
- */
-static void
-ip_format (const IpAddr *ip, char buf[PORTSPEC_IP_MAX])
+void
+portspec_ip_or_empty (const char *buf, PortIp *out)
+{
+  if (!portspec_ip_parse (buf, out))
+    memset (out, 0, sizeof *out);
+}
+
+void
+portspec_ip_format (const PortIp *ip, char buf[PORTSPEC_IP_MAX])
 {
   buf[0] = '\0';
   if (ip->family != 0)
     inet_ntop (ip->family, &ip->u, buf, PORTSPEC_IP_MAX);
 }
 
-/* ip_is_loopback() - TRUE for 127.0.0.0/8 and ::1. */
-static gboolean
-ip_is_loopback (const IpAddr *ip)
+gboolean
+portspec_ip_is_loopback (const PortIp *ip)
 {
   if (ip->family == AF_INET)
     return (ntohl (ip->u.v4.s_addr) >> 24) == 127;
   return ip->family == AF_INET6 && IN6_IS_ADDR_LOOPBACK (&ip->u.v6);
 }
 
-/* ip_is_wildcard() - TRUE for "", 0.0.0.0 and ::. */
-static gboolean
-ip_is_wildcard (const IpAddr *ip)
+gboolean
+portspec_ip_is_wildcard (const PortIp *ip)
 {
   if (ip->family == AF_INET)
     return ip->u.v4.s_addr == htonl (INADDR_ANY);
@@ -246,9 +191,8 @@ ip_is_wildcard (const IpAddr *ip)
   return TRUE;
 }
 
-/* ip_equal() - TRUE if @a and @b are the same (non-empty) address. */
-static gboolean
-ip_equal (const IpAddr *a, const IpAddr *b)
+gboolean
+portspec_ip_equal (const PortIp *a, const PortIp *b)
 {
   if (a->family != b->family || a->family == 0)
     return FALSE;
@@ -257,424 +201,55 @@ ip_equal (const IpAddr *a, const IpAddr *b)
   return IN6_ARE_ADDR_EQUAL (&a->u.v6, &b->u.v6);
 }
 
-/**
- * spec_parent_ip() - the parent IP of @spec, "" if it does not parse
- * @spec: the spec
- * @out: (out) the address
- *
- * Only unvalidated specs have a bad IP; treating it as "" keeps the
- * plan functions total.
- */
-static void
-spec_parent_ip (const PortSpec *spec, IpAddr *out)
+void
+portspec_ip_loopback (int family, PortIp *out)
 {
-  if (!ip_parse (spec->parent_ip, out))
-    memset (out, 0, sizeof *out);
-}
-
-/**
- * spec_coverage() - the addresses the parent listener of @spec covers
- * @spec: a validated spec
- * @cov: (out) the coverage
- *
- * A wildcard ("", 0.0.0.0, ::) covers the families @spec's proto allows:
- * both for plain tcp/udp (one dual-stack socket), one for the *4 / *6
- * protos. A specific address covers itself.
- */
-static void
-spec_coverage (const PortSpec *spec, Coverage *cov)
-{
-  IpAddr ip;
-  int family = proto_family (spec->proto);
-
-  memset (cov, 0, sizeof *cov);
-  spec_parent_ip (spec, &ip);
-  if (ip_is_wildcard (&ip))
-    {
-      cov->all4 = family != AF_INET6;
-      cov->all6 = family != AF_INET;
-    }
+  memset (out, 0, sizeof *out);
+  out->family = family == AF_INET6 ? AF_INET6 : AF_INET;
+  if (out->family == AF_INET6)
+    out->u.v6 = in6addr_loopback;
   else
-    cov->one = ip;
+    out->u.v4.s_addr = htonl (INADDR_LOOPBACK);
 }
 
-/* coverage_has() - TRUE if @cov covers the specific address @ip. */
-static gboolean
-coverage_has (const Coverage *cov, const IpAddr *ip)
+void
+portspec_append_ports (GString *s, int port, int count)
 {
-  if (ip->family == AF_INET && cov->all4)
-    return TRUE;
-  if (ip->family == AF_INET6 && cov->all6)
-    return TRUE;
-  return ip_equal (&cov->one, ip);
-}
-
-gboolean
-portspec_conflicts (const PortSpec *a, const PortSpec *b)
-{
-  Transport t = proto_transport (a->proto);
-  Coverage ca, cb;
-
-  /* Cheap tests first: porttable_check() calls this for every entry. */
-  if (a->parent_port == 0 || a->parent_port != b->parent_port)
-    return FALSE;
-  if (t == TRANSPORT_NONE || t != proto_transport (b->proto))
-    return FALSE;
-  spec_coverage (a, &ca);
-  spec_coverage (b, &cb);
-  if ((ca.all4 && cb.all4) || (ca.all6 && cb.all6))
-    return TRUE;
-  if (ca.one.family != 0 && coverage_has (&cb, &ca.one))
-    return TRUE;
-  return cb.one.family != 0 && coverage_has (&ca, &cb.one);
+  if (count > 1)
+    g_string_append_printf (s, "%d-%d", port, port + count - 1);
+  else
+    g_string_append_printf (s, "%d", port);
 }
 
 /**
- * split_fields() - split a mapping into ':'-separated fields
- * @s: the mapping, NUL-terminated
- * @fields: (out) MAX_FIELDS fields
- * @n_fields: (out) how many were found (at least 1)
- * @error: EINVAL for bad brackets or too many fields
- *
- * Return: TRUE on success.
- */
-static gboolean
-split_fields (const char *s, Field *fields, guint *n_fields, GError **error)
-{
-  const char *p = s;
-  guint n = 0;
-
-  for (;;)
-    {
-      Field *f = &fields[n];
-
-      if (n == MAX_FIELDS)
-        return npte_set_error (error, EINVAL, "too many ':'-separated parts" IPV6_HINT);
-      if (*p == '[')
-        {
-          const char *end = strchr (p + 1, ']');
-
-          if (end == NULL)
-            return npte_set_error (error, EINVAL, "'[' without a closing ']'");
-          if (end == p + 1)
-            return npte_set_error (error, EINVAL, "empty brackets \"[]\"");
-          f->start = p + 1;
-          f->len = (gsize) (end - p - 1);
-          f->bracketed = TRUE;
-          p = end + 1;
-          if (*p != ':' && *p != '\0')
-            {
-              g_autofree char *q = quote (p, strlen (p));
-              return npte_set_error (error, EINVAL, "unexpected %s after ']'", q);
-            }
-        }
-      else
-        {
-          f->start = p;
-          f->len = strcspn (p, ":");
-          f->bracketed = FALSE;
-          p += f->len;
-        }
-      if (memchr (f->start, '[', f->len) != NULL || memchr (f->start, ']', f->len) != NULL)
-        {
-          g_autofree char *q = quote (f->start, f->len);
-          return npte_set_error (error, EINVAL, "misplaced bracket in %s", q);
-        }
-      n++;
-      if (*p == '\0')
-        break;
-      p++; /* the ':' */
-    }
-  *n_fields = n;
-  return TRUE;
-}
-
-/* field_is_number() - TRUE if @f is unbracketed, non-empty and all digits. */
-static gboolean
-field_is_number (const Field *f)
-{
-  if (f->bracketed || f->len == 0)
-    return FALSE;
-  for (gsize i = 0; i < f->len; i++)
-    if (!g_ascii_isdigit (f->start[i]))
-      return FALSE;
-  return TRUE;
-}
-
-/**
- * assign_roles() - decide which field is which, from their number
- * @fields: the fields
- * @n: how many (1..MAX_FIELDS)
- * @roles: (out) the role of each field
- * @form: the expected syntax, for the error message
- * @error: EINVAL if there are too few fields
- *
- * Return: TRUE on success.
- */
-static gboolean
-assign_roles (const Field *fields, guint n, Role *roles, const char *form, GError **error)
-{
-  switch (n)
-    {
-    case 2:
-      roles[0] = ROLE_PARENT_PORT;
-      roles[1] = ROLE_CHILD_PORT;
-      return TRUE;
-    case 3:
-      /* "8080:10.0.2.100:80" vs "127.0.0.1:8080:80": an IP is never all digits. */
-      if (field_is_number (&fields[0]) && !field_is_number (&fields[1]))
-        {
-          roles[0] = ROLE_PARENT_PORT;
-          roles[1] = ROLE_CHILD_IP;
-        }
-      else
-        {
-          roles[0] = ROLE_PARENT_IP;
-          roles[1] = ROLE_PARENT_PORT;
-        }
-      roles[2] = ROLE_CHILD_PORT;
-      return TRUE;
-    case 4:
-      roles[0] = ROLE_PARENT_IP;
-      roles[1] = ROLE_PARENT_PORT;
-      roles[2] = ROLE_CHILD_IP;
-      roles[3] = ROLE_CHILD_PORT;
-      return TRUE;
-    default:
-      return npte_set_error (error, EINVAL, "expected %s", form);
-    }
-}
-
-/**
- * parse_port_field() - a port number field
- * @f: the field
- * @label: "ParentPort" or "ChildPort"
- * @out: (out) the value (0..99999; the range is checked by validation)
- * @error: EINVAL naming the field
- *
- * Return: TRUE on success.
- */
-static gboolean
-parse_port_field (const Field *f, const char *label, int *out, GError **error)
-{
-  int value = 0;
-
-  if (f->len == 0 && !f->bracketed)
-    return npte_set_error (error, EINVAL, "missing %s", label);
-  if (!field_is_number (f))
-    {
-      g_autofree char *q = quote (f->start, f->len);
-      return npte_set_error (error, EINVAL, "%s %s%s is not a number", label,
-                             f->bracketed ? "in brackets " : "", q);
-    }
-  if (f->len > MAX_PORT_DIGITS)
-    {
-      g_autofree char *q = quote (f->start, f->len);
-      return npte_set_error (error, EINVAL, "%s %s is out of range (0-65535)", label, q);
-    }
-  for (gsize i = 0; i < f->len; i++)
-    value = value * 10 + (f->start[i] - '0');
-  *out = value;
-  return TRUE;
-}
-
-/**
- * parse_ip_field() - an IP field, copied as text (checked by validation)
- * @f: the field
- * @label: "ParentIP" or "ChildIP"
- * @empty_ok: whether an empty, unbracketed field means "unspecified"
- * @buf: (out) PORTSPEC_IP_MAX bytes
- * @error: EINVAL naming the field
- *
- * Return: TRUE on success.
- */
-static gboolean
-parse_ip_field (const Field *f, const char *label, gboolean empty_ok, char *buf,
-                GError **error)
-{
-  if (f->len == 0 && !empty_ok)
-    return npte_set_error (error, EINVAL, "empty %s (leave it out instead)", label);
-  if (f->len >= PORTSPEC_IP_MAX)
-    {
-      g_autofree char *q = quote (f->start, f->len);
-      return npte_set_error (error, EINVAL, "%s %s is too long", label, q);
-    }
-  memcpy (buf, f->start, f->len);
-  buf[f->len] = '\0';
-  return TRUE;
-}
-
-/**
- * parse_mapping() - parse "[PARENTIP:]PARENTPORT:[CHILDIP:]CHILDPORT"
- * @mapping: the text
- * @form: the syntax to name in "expected ..." errors
- * @out: (out) IPs and ports; the proto is left alone
- * @error: EINVAL naming the bad part, without the mapping itself
- *
- * Return: TRUE on success.
- */
-static gboolean
-parse_mapping (const char *mapping, const char *form, PortSpec *out, GError **error)
-{
-  Field fields[MAX_FIELDS];
-  Role roles[MAX_FIELDS];
-  guint n = 0;
-
-  if (!split_fields (mapping, fields, &n, error) || !assign_roles (fields, n, roles, form, error))
-    return FALSE;
-  for (guint i = 0; i < n; i++)
-    {
-      gboolean ok = FALSE;
-
-      switch (roles[i])
-        {
-        case ROLE_PARENT_IP:
-          ok = parse_ip_field (&fields[i], "ParentIP", !fields[i].bracketed, out->parent_ip, error);
-          break;
-        case ROLE_PARENT_PORT:
-          ok = parse_port_field (&fields[i], "ParentPort", &out->parent_port, error);
-          break;
-        case ROLE_CHILD_IP:
-          ok = parse_ip_field (&fields[i], "ChildIP", FALSE, out->child_ip, error);
-          break;
-        case ROLE_CHILD_PORT:
-          ok = parse_port_field (&fields[i], "ChildPort", &out->child_port, error);
-          break;
-        default:
-          g_assert_not_reached ();
-        }
-      if (!ok)
-        return FALSE;
-    }
-  return TRUE;
-}
-
-/**
- * parse_mapping_hinted() - parse_mapping(), adding the IPv6 bracket hint
- * @mapping: the text
- * @form: the syntax to name in "expected ..." errors
- * @out: (out) IPs and ports
- * @error: EINVAL
- *
- * When the mapping has a "::" outside brackets, the user most likely wrote
- * an IPv6 address without brackets; say so.
- *
- * Return: TRUE on success.
- */
-static gboolean
-parse_mapping_hinted (const char *mapping, const char *form, PortSpec *out, GError **error)
-{
-  GError *local = NULL;
-
-  if (parse_mapping (mapping, form, out, &local))
-    return TRUE;
-  if (strstr (mapping, "::") != NULL && strchr (mapping, '[') == NULL
-      && !g_str_has_suffix (local->message, IPV6_HINT))
-    {
-      g_autofree char *msg = local->message;
-
-      local->message = g_strconcat (msg, IPV6_HINT, NULL);
-    }
-  g_propagate_error (error, local);
-  return FALSE;
-}
-
-gboolean
-portspec_parse (const char *text, PortSpec *out, GError **error)
-{
-  g_autofree char *mapping = NULL;
-  g_autofree char *q = NULL;
-  const char *slash;
-  PortSpec spec = { .proto = PORT_PROTO_TCP };
-
-  g_return_val_if_fail (text != NULL && out != NULL, FALSE);
-  if (*text == '\0')
-    return npte_set_error (error, EINVAL, "empty port spec, expected " SPEC_FORM);
-  q = quote (text, strlen (text));
-  if (strchr (text, ',') != NULL)
-    return npte_set_error (error, EINVAL,
-                           "invalid port spec %s: one port spec per argument (found ',')", q);
-  slash = strchr (text, '/');
-  mapping = slash != NULL ? g_strndup (text, (gsize) (slash - text)) : g_strdup (text);
-  if (!parse_mapping_hinted (mapping, SPEC_FORM, &spec, error))
-    {
-      g_prefix_error (error, "invalid port spec %s: ", q);
-      return FALSE;
-    }
-  if (slash != NULL)
-    {
-      g_autofree char *pq = quote (slash + 1, strlen (slash + 1));
-
-      if (slash[1] == '\0')
-        return npte_set_error (error, EINVAL, "invalid port spec %s: missing proto after '/'", q);
-      spec.proto = portproto_from_string (slash + 1);
-      if (spec.proto == PORT_PROTO_INVALID)
-        return npte_set_error (error, EINVAL, "invalid port spec %s: unknown proto: %s", q, pq);
-    }
-  *out = spec;
-  return TRUE;
-}
-
-gboolean
-portspec_parse_args (const char *proto, const char *mapping, PortSpec *out, GError **error)
-{
-  g_autofree char *q = NULL;
-  PortSpec spec = { .proto = PORT_PROTO_INVALID };
-
-  g_return_val_if_fail (proto != NULL && mapping != NULL && out != NULL, FALSE);
-  spec.proto = portproto_from_string (proto);
-  if (spec.proto == PORT_PROTO_INVALID)
-    {
-      g_autofree char *pq = quote (proto, strlen (proto));
-      return npte_set_error (error, EINVAL, "unknown proto: %s", pq);
-    }
-  if (*mapping == '\0')
-    return npte_set_error (error, EINVAL, "empty port mapping, expected " MAPPING_FORM);
-  q = quote (mapping, strlen (mapping));
-  if (strchr (mapping, ',') != NULL)
-    return npte_set_error (error, EINVAL,
-                           "invalid port mapping %s: one mapping per argument (found ',')", q);
-  if (strchr (mapping, '/') != NULL)
-    return npte_set_error (error, EINVAL,
-                           "invalid port mapping %s: the proto is a separate argument, "
-                           "expected " MAPPING_FORM, q);
-  if (!parse_mapping_hinted (mapping, MAPPING_FORM, &spec, error))
-    {
-      g_prefix_error (error, "invalid port mapping %s: ", q);
-      return FALSE;
-    }
-  *out = spec;
-  return TRUE;
-}
-
-/**
- * check_family() - a *4 proto needs an IPv4 parent IP, a *6 proto an IPv6 one
+ * check_family() - the listening side's IP agrees with a *4 or *6 proto
  * @spec: the spec
- * @parent: its parsed parent IP
+ * @ip: the parsed IP of the side that listens (ParentIP forward, ChildIP reverse)
+ * @label: "ParentIP" or "ChildIP"
  * @error: EINVAL
  *
  * Return: TRUE if they agree (or the IP is "").
  */
 static gboolean
-check_family (const PortSpec *spec, const IpAddr *parent, GError **error)
+check_family (const PortSpec *spec, const PortIp *ip, const char *label, GError **error)
 {
-  int family = proto_family (spec->proto);
+  int family = portspec_proto_family (spec->proto);
   const char *name = portproto_to_string (spec->proto);
   int base = (int) strlen (name) - 1; /* "tcp" of "tcp4" */
   char text[PORTSPEC_IP_MAX];
 
-  if (family == 0 || parent->family == 0 || parent->family == family)
+  if (family == 0 || ip->family == 0 || ip->family == family)
     return TRUE;
-  ip_format (parent, text);
+  portspec_ip_format (ip, text);
   if (family == AF_INET)
     return npte_set_error (error, EINVAL,
-                           "invalid ParentIP \"%s\" for proto %s: an IPv6 address with an "
+                           "invalid %s \"%s\" for proto %s: an IPv6 address with an "
                            "IPv4-only proto (use %.*s or %.*s6)",
-                           text, name, base, name, base, name);
+                           label, text, name, base, name, base, name);
   return npte_set_error (error, EINVAL,
-                         "invalid ParentIP \"%s\" for proto %s: an IPv4 address with an "
+                         "invalid %s \"%s\" for proto %s: an IPv4 address with an "
                          "IPv6-only proto (use %.*s or %.*s4)",
-                         text, name, base, name, base, name);
+                         label, text, name, base, name, base, name);
 }
 
 /**
@@ -687,25 +262,101 @@ check_family (const PortSpec *spec, const IpAddr *parent, GError **error)
  * Return: TRUE if valid.
  */
 static gboolean
-check_ip (const char *buf, const char *label, IpAddr *out, GError **error)
+check_ip (const char *buf, const char *label, PortIp *out, GError **error)
 {
-  if (!ip_parse (buf, out))
+  if (!portspec_ip_parse (buf, out))
     {
-      g_autofree char *q = quote (buf, strnlen (buf, PORTSPEC_IP_MAX));
+      g_autofree char *q = portspec_quote (buf, strnlen (buf, PORTSPEC_IP_MAX));
       return npte_set_error (error, EINVAL, "invalid %s: %s", label, q);
     }
   return TRUE;
 }
 
+/**
+ * check_port() - one side's port and range
+ * @port: its first port
+ * @count: the spec's count (1..PORTSPEC_MAX_COUNT)
+ * @may_be_auto: whether this side listens, so 0 means "pick a free port"
+ * @label: "ParentPort" or "ChildPort"
+ * @error: EINVAL "invalid ParentPort: N", or "invalid ParentPort range: A-B ..."
+ *
+ * Return: TRUE if valid.
+ */
+static gboolean
+check_port (int port, int count, gboolean may_be_auto, const char *label, GError **error)
+{
+  if (port < (may_be_auto ? 0 : 1) || port > MAX_PORT)
+    return npte_set_error (error, EINVAL, "invalid %s: %d", label, port);
+  if (port == 0 && count > 1)
+    return npte_set_error (error, EINVAL,
+                           "invalid %s range: 0-%d (port 0 picks one free port; a range needs "
+                           "its first port)", label, count - 1);
+  if (port > MAX_PORT - (count - 1))
+    return npte_set_error (error, EINVAL, "invalid %s range: %d-%d (ports end at 65535)", label,
+                           port, port + count - 1);
+  return TRUE;
+}
+
+/**
+ * check_ports() - count, then ParentPort, then ChildPort
+ * @spec: the spec
+ * @error: EINVAL
+ *
+ * Forward: the parent side listens (0 = auto), the child port is dialled.
+ * Reverse: the child side listens (0 = auto), the parent port is dialled.
+ *
+ * Return: TRUE if valid.
+ */
+static gboolean
+check_ports (const PortSpec *spec, GError **error)
+{
+  int count = portspec_count (spec);
+
+  if (spec->count < 0 || spec->count > PORTSPEC_MAX_COUNT)
+    return npte_set_error (error, EINVAL, "invalid PortCount: %d (1-%d)", spec->count,
+                           PORTSPEC_MAX_COUNT);
+  if (spec->reverse && spec->parent_port == 0)
+    return npte_set_error (error, EINVAL,
+                           "invalid ParentPort: 0 (a reverse port connects to this host port, "
+                           "so it must be given)");
+  return check_port (spec->parent_port, count, !spec->reverse, "ParentPort", error)
+         && check_port (spec->child_port, count, spec->reverse, "ChildPort", error);
+}
+
+/**
+ * check_reverse_target() - the host address a reverse spec connects to
+ * @ip: its parsed ParentIP
+ * @error: EINVAL for a wildcard
+ *
+ * "" is the default (loopback); 0.0.0.0 and :: are no address to connect to.
+ *
+ * Return: TRUE if valid.
+ */
+static gboolean
+check_reverse_target (const PortIp *ip, GError **error)
+{
+  char text[PORTSPEC_IP_MAX];
+
+  if (ip->family == 0 || !portspec_ip_is_wildcard (ip))
+    return TRUE;
+  portspec_ip_format (ip, text);
+  return npte_set_error (error, EINVAL,
+                         "invalid ParentIP \"%s\" for a reverse port: it is the host address to "
+                         "connect to, so it cannot be a wildcard (leave it out for loopback)",
+                         text);
+}
+
 /*
  * portspec_validate() - see portspec.h. The checks run in rootlesskit's
- * order (proto, ParentIP, ChildIP, ParentPort, ChildPort), then sctp, then
- * the family rule; @spec is only rewritten when it is valid.
+ * order (proto, ParentIP, ChildIP, ParentPort, ChildPort; the count just
+ * before the ports), then sctp, then the family rule on the listening
+ * side, then the reverse target. @spec is only rewritten when it is valid:
+ * canonical IPs, and count 0 becomes 1.
  */
 gboolean
 portspec_validate (PortSpec *spec, GError **error)
 {
-  IpAddr parent, child;
+  PortIp parent, child;
   const char *name = portproto_to_string (spec->proto);
 
   if (*name == '\0')
@@ -715,18 +366,21 @@ portspec_validate (PortSpec *spec, GError **error)
       return npte_set_error (error, EINVAL, "unknown proto: \"%d\"", (int) spec->proto);
     }
   if (!check_ip (spec->parent_ip, "ParentIP", &parent, error)
-      || !check_ip (spec->child_ip, "ChildIP", &child, error))
+      || !check_ip (spec->child_ip, "ChildIP", &child, error) || !check_ports (spec, error))
     return FALSE;
-  if (spec->parent_port < 0 || spec->parent_port > 65535)
-    return npte_set_error (error, EINVAL, "invalid ParentPort: %d", spec->parent_port);
-  if (spec->child_port <= 0 || spec->child_port > 65535)
-    return npte_set_error (error, EINVAL, "invalid ChildPort: %d", spec->child_port);
-  if (proto_transport (spec->proto) == TRANSPORT_SCTP)
+  if (portspec_proto_transport (spec->proto) == PORT_TRANSPORT_SCTP)
     return npte_set_error (error, EPROTONOSUPPORT, "unsupported port protocol %s", name);
-  if (!check_family (spec, &parent, error))
+  if (spec->reverse)
+    {
+      if (!check_family (spec, &child, "ChildIP", error) || !check_reverse_target (&parent, error))
+        return FALSE;
+    }
+  else if (!check_family (spec, &parent, "ParentIP", error))
     return FALSE;
-  ip_format (&parent, spec->parent_ip);
-  ip_format (&child, spec->child_ip);
+  portspec_ip_format (&parent, spec->parent_ip);
+  portspec_ip_format (&child, spec->child_ip);
+  spec->count = portspec_count (spec);
+  spec->reverse = spec->reverse != FALSE;
   return TRUE;
 }
 
@@ -746,104 +400,22 @@ append_ip (GString *s, const char *ip)
 
 /*
  * portspec_format() - see portspec.h. An empty ParentIP is left out
- * ("8080:80/tcp"), which portspec_parse() reads back as the same spec.
+ * ("8080:80/tcp"), a range is written A-B on both sides, and
+ * portspec_parse() reads the text back as the same spec. The direction is
+ * not part of the text (the CLI's --reverse and the API's "direction" carry
+ * it).
  */
 char *
 portspec_format (const PortSpec *spec)
 {
   GString *s = g_string_new (NULL);
+  int count = portspec_count (spec);
 
   append_ip (s, spec->parent_ip);
-  g_string_append_printf (s, "%d:", spec->parent_port);
+  portspec_append_ports (s, spec->parent_port, count);
+  g_string_append_c (s, ':');
   append_ip (s, spec->child_ip);
-  g_string_append_printf (s, "%d/%s", spec->child_port, portproto_to_string (spec->proto));
+  portspec_append_ports (s, spec->child_port, count);
+  g_string_append_printf (s, "/%s", portproto_to_string (spec->proto));
   return g_string_free (s, FALSE);
-}
-
-/**
- * set_sockaddr() - fill @ss with @ip (or a wildcard of @family) and @port
- * @ss: (out) the address
- * @len: (out) its length
- * @family: AF_INET or AF_INET6; used when @ip is NULL
- * @ip: the address, or NULL for the wildcard of @family
- * @port: port in host order
- */
-static void
-set_sockaddr (struct sockaddr_storage *ss, socklen_t *len, int family, const IpAddr *ip,
-              int port)
-{
-  memset (ss, 0, sizeof *ss);
-  if (ip != NULL)
-    family = ip->family;
-  if (family == AF_INET)
-    {
-      struct sockaddr_in *sin = (struct sockaddr_in *) ss;
-
-      sin->sin_family = AF_INET;
-      sin->sin_port = htons ((uint16_t) port);
-      sin->sin_addr.s_addr = ip != NULL ? ip->u.v4.s_addr : htonl (INADDR_ANY);
-      *len = sizeof *sin;
-    }
-  else
-    {
-      struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) ss;
-
-      sin6->sin6_family = AF_INET6;
-      sin6->sin6_port = htons ((uint16_t) port);
-      sin6->sin6_addr = ip != NULL ? ip->u.v6 : in6addr_any;
-      *len = sizeof *sin6;
-    }
-}
-
-void
-portspec_listen_plan (const PortSpec *spec, PortListenPlan *plan)
-{
-  int family = proto_family (spec->proto);
-  IpAddr ip;
-
-  memset (plan, 0, sizeof *plan);
-  plan->socktype = portproto_is_udp (spec->proto) ? SOCK_DGRAM : SOCK_STREAM;
-  spec_parent_ip (spec, &ip);
-  if (ip_is_wildcard (&ip))
-    {
-      /* Plain tcp/udp: one dual-stack socket on "::"; tcp6/udp6: IPv6 only. */
-      plan->family = family == AF_INET ? AF_INET : AF_INET6;
-      plan->v6only = family == AF_INET6;
-      set_sockaddr (&plan->addr, &plan->addrlen, plan->family, NULL, spec->parent_port);
-    }
-  else
-    {
-      plan->family = ip.family;
-      plan->v6only = ip.family == AF_INET6;
-      set_sockaddr (&plan->addr, &plan->addrlen, 0, &ip, spec->parent_port);
-    }
-}
-
-void
-portspec_child_target (const PortSpec *spec, struct sockaddr_storage *addr,
-                       socklen_t *addrlen)
-{
-  IpAddr ip;
-
-  if (ip_parse (spec->child_ip, &ip) && ip.family != 0)
-    {
-      set_sockaddr (addr, addrlen, 0, &ip, spec->child_port);
-      return;
-    }
-  spec_parent_ip (spec, &ip);
-  if (!ip_is_wildcard (&ip) && ip_is_loopback (&ip))
-    {
-      /* rootlesskit PR #477: -p 127.0.0.2:8080:80 reaches 127.0.0.2:80 inside. */
-      set_sockaddr (addr, addrlen, 0, &ip, spec->child_port);
-      return;
-    }
-  /* A host address that is not loopback does not exist inside the namespace. */
-  int family = ip_is_wildcard (&ip) ? proto_family (spec->proto) : ip.family;
-  memset (&ip, 0, sizeof ip);
-  ip.family = family == AF_INET6 ? AF_INET6 : AF_INET;
-  if (ip.family == AF_INET6)
-    ip.u.v6 = in6addr_loopback;
-  else
-    ip.u.v4.s_addr = htonl (INADDR_LOOPBACK);
-  set_sockaddr (addr, addrlen, 0, &ip, spec->child_port);
 }

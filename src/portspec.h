@@ -29,13 +29,23 @@ typedef enum {
 /* Textual IPs as given by the user ("" = unspecified), canonical after validation. */
 #define PORTSPEC_IP_MAX 46 /* INET6_ADDRSTRLEN */
 
+/* Largest port range one spec may carry (it is one id, many listeners). */
+#define PORTSPEC_MAX_COUNT 65535
+
 typedef struct {
   PortProto proto;
   char parent_ip[PORTSPEC_IP_MAX]; /* "" means all addresses */
-  int parent_port;                  /* 0 means "pick a free port" */
+  int parent_port;                  /* 0 means "pick a free port"; first of a range */
   char child_ip[PORTSPEC_IP_MAX];  /* "" means the default target */
-  int child_port;
+  int child_port;                   /* first of a range */
+  int count;                        /* ports in the range: parent_port..parent_port+count-1
+                                       maps to child_port..child_port+count-1; 0 means 1 */
+  gboolean reverse;                 /* namespace -> host: listen in the namespace on
+                                       CHILDIP:CHILDPORT, connect to PARENTIP:PARENTPORT */
 } PortSpec;
+
+/* portspec_count() - ports in @spec's range (at least 1). */
+int portspec_count (const PortSpec *spec);
 
 /**
  * portproto_from_string() - "tcp" -> PORT_PROTO_TCP, etc. (case-sensitive)
@@ -137,6 +147,47 @@ typedef struct {
  * tcp4 on 0.0.0.0; tcp6 on "::" v6only.
  */
 void portspec_listen_plan (const PortSpec *spec, PortListenPlan *plan);
+
+/**
+ * portspec_listen_plan_at() - portspec_listen_plan() for port @index of a range
+ * @spec: a validated forward spec
+ * @index: 0..portspec_count()-1
+ * @plan: (out) as portspec_listen_plan(), with parent_port + @index
+ */
+void portspec_listen_plan_at (const PortSpec *spec, int index, PortListenPlan *plan);
+
+/**
+ * portspec_child_target_at() - portspec_child_target() for port @index of a range
+ * @spec: a validated forward spec
+ * @index: 0..portspec_count()-1
+ * @addr: (out) address with child_port + @index
+ * @addrlen: (out) its length
+ */
+void portspec_child_target_at (const PortSpec *spec, int index, struct sockaddr_storage *addr,
+                               socklen_t *addrlen);
+
+/**
+ * portspec_reverse_listen() - where a reverse spec listens inside the namespace
+ * @spec: a validated reverse spec
+ * @index: 0..portspec_count()-1 (child_port + @index)
+ * @plans: (out) up to two listen plans (socktype, family, v6only, address)
+ *
+ * CHILDIP if given (one plan); else loopback: tcp/udp -> 127.0.0.1 and ::1
+ * (two plans), tcp4/udp4 -> 127.0.0.1, tcp6/udp6 -> ::1.
+ *
+ * Return: the number of plans (1 or 2).
+ */
+int portspec_reverse_listen (const PortSpec *spec, int index, PortListenPlan plans[2]);
+
+/**
+ * portspec_reverse_target() - where a reverse spec connects on the host
+ * @spec: a validated reverse spec
+ * @index: 0..portspec_count()-1 (parent_port + @index)
+ * @addr: (out) PARENTIP (default 127.0.0.1, ::1 for tcp6/udp6) and the port
+ * @addrlen: (out) its length
+ */
+void portspec_reverse_target (const PortSpec *spec, int index, struct sockaddr_storage *addr,
+                              socklen_t *addrlen);
 
 /**
  * portspec_child_target() - the address the namespace side connects to
