@@ -10,9 +10,14 @@
  *     the driver cannot reach them;
  *  3. check the spec against every published port (porttable_check());
  *  4. record it in the table under the next id and let the driver open it;
- *     the driver may fill in the parent port (auto port 0), so later
- *     conflict checks see the real port;
+ *     the driver may fill in the listening port (auto port 0: parent_port
+ *     of a forward spec, child_port of a reverse one), so later conflict
+ *     checks see the real port;
  *  5. if open fails, roll the entry back: the id is not used up.
+ *
+ * A port range is one spec, one id and one table entry, whatever its
+ * length: the driver opens one listener per port of it, and fails (and is
+ * rolled back) as a whole.
  */
 #include "portmgr.h"
 
@@ -107,7 +112,8 @@ check_driver (const PortDriverOps *ops, const PortSpec *spec, GError **error)
   if (!driver_supports (ops, spec->proto))
     return npte_set_error (error, EPROTONOSUPPORT, "unsupported port protocol %s for driver %s",
                            portproto_to_string (spec->proto), ops->name);
-  if (ops->disallow_loopback_child_ip && is_loopback (spec->child_ip))
+  /* In a reverse spec the ChildIP is where the namespace side listens, not a target. */
+  if (ops->disallow_loopback_child_ip && !spec->reverse && is_loopback (spec->child_ip))
     return npte_set_error (error, EINVAL,
                            "ChildIP %s is a loopback address, which the %s port driver cannot "
                            "reach; leave ChildIP out or use the namespace's own address",
@@ -192,7 +198,8 @@ privileged_port_error (int port, GError **error)
 gboolean
 portmgr_bind_error (const PortSpec *spec, int errsv, const char *addr, GError **error)
 {
-  if (errsv == EACCES && spec->parent_port > 0)
+  /* A reverse port binds inside the namespace, where the host's sysctl is not the cause. */
+  if (errsv == EACCES && spec->parent_port > 0 && !spec->reverse)
     return privileged_port_error (spec->parent_port, error);
   if (errsv == EADDRINUSE)
     return npte_set_error (error, EADDRINUSE,

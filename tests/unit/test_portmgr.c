@@ -3,7 +3,8 @@
  * Unit tests of parent/portmgr.c over a fake driver: validation and
  * canonicalisation, driver protocol list, loopback child IP refusal,
  * conflicts, open failures (no id used up), auto port fill-in, and close
- * on remove and on free.
+ * on remove and on free; port ranges (one id, one open) and reverse ports
+ * (their own conflict side and auto port, no loopback refusal).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,7 +24,7 @@ int main (void);
 typedef struct {
   gboolean fail_open;      /* open() fails with EADDRINUSE "bind: fake busy" */
   gboolean fail_silently;  /* open() fails without setting an error */
-  int next_auto_port;      /* filled in for parent port 0 */
+  int next_auto_port;      /* filled in for the listening port 0 */
   guint n_open;
   GArray *opened_ids;
   GArray *closed_ids;
@@ -42,7 +43,10 @@ fake_open (gpointer driver, PortEntry *entry, GError **error)
     return npte_set_error (error, EADDRINUSE, "bind: fake busy");
   if (fake->fail_silently)
     return FALSE;
-  if (entry->spec.parent_port == 0)
+  /* The listening side: the host for forward, the namespace for reverse. */
+  if (entry->spec.reverse && entry->spec.child_port == 0)
+    entry->spec.child_port = fake->next_auto_port++;
+  else if (!entry->spec.reverse && entry->spec.parent_port == 0)
     entry->spec.parent_port = fake->next_auto_port++;
   entry->handle = GINT_TO_POINTER (FAKE_HANDLE_BASE + entry->id);
   entry->counters.conns_accepted = 7;
@@ -115,12 +119,23 @@ spec_from (const char *text)
   return spec;
 }
 
-/* add_ok() - add @text; returns the entry. */
+/* spec_dir() - spec_from(), reverse when @text starts with '<'. */
+static PortSpec
+spec_dir (const char *text)
+{
+  gboolean reverse = text[0] == '<';
+  PortSpec spec = spec_from (text + reverse);
+
+  spec.reverse = reverse;
+  return spec;
+}
+
+/* add_ok() - add @text ('<' first: reverse); returns the entry. */
 static const PortEntry *
 add_ok (PortMgr *mgr, const char *text)
 {
   g_autoptr (GError) error = NULL;
-  PortSpec spec = spec_from (text);
+  PortSpec spec = spec_dir (text);
   const PortEntry *entry = portmgr_add (mgr, &spec, &error);
 
   if (entry == NULL)
@@ -130,12 +145,12 @@ add_ok (PortMgr *mgr, const char *text)
   return entry;
 }
 
-/* add_fails() - adding @text fails with @code and exactly @message. */
+/* add_fails() - adding @text ('<' first: reverse) fails with @code and exactly @message. */
 static void
 add_fails (PortMgr *mgr, const char *text, int code, const char *message)
 {
   g_autoptr (GError) error = NULL;
-  PortSpec spec = spec_from (text);
+  PortSpec spec = spec_dir (text);
 
   assert_null (portmgr_add (mgr, &spec, &error));
   assert_non_null (error);
@@ -346,6 +361,112 @@ test_free_closes_all (void **state)
   portmgr_free (NULL);
 }
 
+static void
+test_ranges (void **state)
+{
+  FakeDriver *fake = *state;
+  g_autoptr (PortMgr) mgr = portmgr_new (&fake_ops, fake);
+  const PortEntry *e = add_ok (mgr, "127.0.0.1:8000-8009:80-89/tcp");
+  g_autoptr (GPtrArray) list = NULL;
+
+  /* One id, one open, one entry carrying the count. */
+  assert_int_equal (e->id, 1);
+  assert_int_equal (e->spec.count, 10);
+  assert_int_equal (fake->n_open, 1);
+  add_fails (mgr, "8009:1/tcp", EADDRINUSE, "conflict with ID 1 (127.0.0.1:8000-8009:80-89/tcp)");
+  add_fails (mgr, "7000-8000:1-1001/tcp4", EADDRINUSE,
+             "conflict with ID 1 (127.0.0.1:8000-8009:80-89/tcp)");
+  add_fails (mgr, "0-9:80-89/tcp", EINVAL,
+             "invalid ParentPort range: 0-9 (port 0 picks one free port; a range needs its "
+             "first port)");
+  {
+    g_autoptr (GError) error = NULL;
+    PortSpec spec = spec_dir ("65530:1/tcp");
+
+    spec.count = 10; /* as the API can send it */
+    assert_null (portmgr_add (mgr, &spec, &error));
+    assert_string_equal (error->message,
+                         "invalid ParentPort range: 65530-65539 (ports end at 65535)");
+  }
+  assert_int_equal (fake->n_open, 1);
+  assert_int_equal (add_ok (mgr, "8010-8019:80-89/tcp")->id, 2);
+  assert_int_equal (add_ok (mgr, "127.0.0.2:8000-8009:80-89/tcp")->id, 3);
+  /* A range that fails to open leaves nothing behind, as one port does. */
+  fake->fail_open = TRUE;
+  add_fails (mgr, "9000-9999:9000-9999/udp", EADDRINUSE, "bind: fake busy");
+  fake->fail_open = FALSE;
+  assert_int_equal (add_ok (mgr, "9000-9999:9000-9999/udp")->id, 4);
+  list = portmgr_list (mgr);
+  assert_int_equal (list->len, 4);
+  /* Removed as a whole: one close. */
+  assert_true (portmgr_remove (mgr, 1, NULL));
+  assert_int_array (fake->closed_ids, (const int[]) { 1, 0 });
+  assert_int_equal (add_ok (mgr, "127.0.0.1:8005:1/tcp")->id, 5);
+}
+
+static void
+test_reverse (void **state)
+{
+  FakeDriver *fake = *state;
+  g_autoptr (PortMgr) mgr = portmgr_new (&fake_ops, fake);
+  g_autoptr (PortMgr) strict = portmgr_new (&fake_v4_ops, fake);
+  const PortEntry *e = add_ok (mgr, "<127.0.0.1:5432:5432/tcp");
+  const PortEntry *a;
+
+  assert_true (e->spec.reverse);
+  assert_int_equal (e->id, 1);
+  /* Conflicts are on the namespace side, between reverse ports only. */
+  add_fails (mgr, "<6543:5432/tcp", EADDRINUSE, "conflict with ID 1 (reverse 127.0.0.1:5432:5432/tcp)");
+  assert_int_equal (add_ok (mgr, "5432:5432/tcp")->id, 2);
+  assert_int_equal (add_ok (mgr, "<5432:5433/tcp")->id, 3);
+  /* Auto port: the driver fills in the child port, which later checks see. */
+  a = add_ok (mgr, "<5432:0/udp");
+  assert_int_equal (a->spec.child_port, 40000);
+  assert_int_equal (a->spec.parent_port, 5432);
+  add_fails (mgr, "<1:40000/udp6", EADDRINUSE, "conflict with ID 4 (reverse 5432:40000/udp)");
+  /* Validation for the host side. */
+  add_fails (mgr, "<0:5432/tcp", EINVAL,
+             "invalid ParentPort: 0 (a reverse port connects to this host port, so it must be "
+             "given)");
+  add_fails (mgr, "<0.0.0.0:5432:5432/tcp", EINVAL,
+             "invalid ParentIP \"0.0.0.0\" for a reverse port: it is the host address to connect "
+             "to, so it cannot be a wildcard (leave it out for loopback)");
+  add_fails (mgr, "<5432:[::1]:5432/tcp4", EINVAL,
+             "invalid ChildIP \"::1\" for proto tcp4: an IPv6 address with an IPv4-only proto "
+             "(use tcp or tcp6)");
+  /* Ranges. */
+  assert_int_equal (add_ok (mgr, "<7000-7009:7000-7009/tcp")->spec.count, 10);
+  add_fails (mgr, "<1:7009/tcp", EADDRINUSE, "conflict with ID 5 (reverse 7000-7009:7000-7009/tcp)");
+  /* In a reverse port the ChildIP is a listen address: no loopback refusal. */
+  assert_int_equal (add_ok (strict, "<5432:127.0.0.1:5432/tcp")->id, 1);
+  add_fails (strict, "8080:127.0.0.1:80/tcp", EINVAL,
+             "ChildIP 127.0.0.1 is a loopback address, which the fakeslirp port driver cannot "
+             "reach; leave ChildIP out or use the namespace's own address");
+}
+
+static void
+test_bind_error (void **state)
+{
+  g_autoptr (GError) error = NULL;
+  PortSpec fwd = spec_dir ("127.0.0.1:80:80/tcp");
+  PortSpec rev = spec_dir ("<80:80/tcp");
+
+  assert_false (portmgr_bind_error (&fwd, EACCES, "127.0.0.1:80", &error));
+  assert_true (g_error_matches (error, NPTE_ERROR, EACCES));
+  assert_non_null (strstr (error->message, "cannot expose privileged port 80"));
+  g_clear_error (&error);
+  /* A reverse port binds inside the namespace: no host sysctl advice. */
+  assert_false (portmgr_bind_error (&rev, EACCES, "127.0.0.1:80", &error));
+  assert_true (g_error_matches (error, NPTE_ERROR, EACCES));
+  assert_null (strstr (error->message, "privileged"));
+  assert_non_null (strstr (error->message, "bind 127.0.0.1:80/tcp"));
+  g_clear_error (&error);
+  assert_false (portmgr_bind_error (&rev, EADDRINUSE, "[::1]:80", &error));
+  assert_string_equal (error->message, "cannot listen on [::1]:80/tcp: the address is already in "
+                                       "use by another program");
+}
+
+
 int
 main (void)
 {
@@ -358,6 +479,9 @@ main (void)
     cmocka_unit_test_setup_teardown (test_open_failure_keeps_id, setup, teardown),
     cmocka_unit_test_setup_teardown (test_auto_port, setup, teardown),
     cmocka_unit_test_setup_teardown (test_free_closes_all, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_ranges, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_reverse, setup, teardown),
+    cmocka_unit_test (test_bind_error),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

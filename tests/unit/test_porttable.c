@@ -2,7 +2,8 @@
 /*
  * Unit tests of src/porttable.c: id allocation (from 1, never reused),
  * lookup, removal, rollback, ordered listing, the conflict check and its
- * message, and a 10 000-port table.
+ * message, a 10 000-port table, port ranges (one entry each, a 10 000-port
+ * range beside 10 000 single ports) and reverse entries.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,30 @@ spec_from (const char *text)
     print_error ("spec %s: %s\n", text, error->message);
   assert_null (error);
   return spec;
+}
+
+/* spec_rev() - spec_from() of a reverse spec. */
+static PortSpec
+spec_rev (const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  PortSpec spec;
+
+  assert_true (portspec_parse (text, &spec, NULL));
+  spec.reverse = TRUE;
+  if (!portspec_validate (&spec, &error))
+    print_error ("spec %s: %s\n", text, error->message);
+  assert_null (error);
+  return spec;
+}
+
+/* add_rev() - add reverse @text to @table and return the new id. */
+static int
+add_rev (PortTable *table, const char *text)
+{
+  PortSpec spec = spec_rev (text);
+
+  return porttable_add (table, &spec)->id;
 }
 
 /* add() - add @text to @table and return the new id. */
@@ -256,6 +281,99 @@ test_ten_thousand (void **state)
   assert_true (g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC);
 }
 
+/* check_rev_fails() - adding reverse @text to @table conflicts with exactly @message. */
+static void
+check_rev_fails (const PortTable *table, const char *text, const char *message)
+{
+  g_autoptr (GError) error = NULL;
+  PortSpec spec = spec_rev (text);
+
+  assert_false (porttable_check (table, &spec, &error));
+  assert_true (g_error_matches (error, NPTE_ERROR, EADDRINUSE));
+  assert_string_equal (error->message, message);
+}
+
+static void
+test_ranges_and_reverse (void **state)
+{
+  g_autoptr (PortTable) table = porttable_new ();
+  PortSpec spec;
+
+  assert_int_equal (add (table, "8000-8009:9000-9009/tcp"), 1);
+  assert_int_equal (porttable_size (table), 1);
+  assert_int_equal (porttable_lookup (table, 1)->spec.count, 10);
+  check_fails (table, "8000:1/tcp", "conflict with ID 1 (8000-8009:9000-9009/tcp)");
+  check_fails (table, "127.0.0.1:8009:1/tcp4", "conflict with ID 1 (8000-8009:9000-9009/tcp)");
+  check_fails (table, "7990-8000:1-11/tcp", "conflict with ID 1 (8000-8009:9000-9009/tcp)");
+  spec = spec_from ("8010-8019:9000-9009/tcp");
+  assert_true (porttable_check (table, &spec, NULL));
+  spec = spec_from ("8005:1/udp");
+  assert_true (porttable_check (table, &spec, NULL));
+
+  /* Reverse entries: checked on the namespace side, against reverse entries only. */
+  assert_int_equal (add_rev (table, "127.0.0.1:5432:5432/tcp"), 2);
+  check_rev_fails (table, "6543:5432/tcp", "conflict with ID 2 (reverse 127.0.0.1:5432:5432/tcp)");
+  check_rev_fails (table, "1:[::1]:5432/tcp6",
+                   "conflict with ID 2 (reverse 127.0.0.1:5432:5432/tcp)");
+  spec = spec_from ("5432:5432/tcp");
+  assert_true (porttable_check (table, &spec, NULL));
+  spec = spec_rev ("5432:5433/tcp");
+  assert_true (porttable_check (table, &spec, NULL));
+  spec = spec_rev ("5432:127.0.0.2:5432/tcp");
+  assert_true (porttable_check (table, &spec, NULL));
+  /* A reverse range does not clash with the forward range on the same numbers. */
+  spec = spec_rev ("8000-8009:8000-8009/tcp");
+  assert_true (porttable_check (table, &spec, NULL));
+  /* Auto ports (forward parent 0, reverse child 0) never conflict. */
+  spec = spec_from ("0:80/tcp");
+  assert_true (porttable_check (table, &spec, NULL));
+  spec = spec_rev ("5432:0/tcp");
+  assert_true (porttable_check (table, &spec, NULL));
+  /* Removing the range removes all of its ports at once. */
+  assert_true (porttable_remove (table, 1));
+  spec = spec_from ("8005:1/tcp");
+  assert_true (porttable_check (table, &spec, NULL));
+}
+
+static void
+test_range_scale (void **state)
+{
+  g_autoptr (PortTable) table = porttable_new ();
+  g_autoptr (GPtrArray) list = NULL;
+  gint64 start = g_get_monotonic_time ();
+  PortSpec spec = spec_from ("127.0.0.1:20000-29999:20000-29999/tcp");
+
+  /* One 10 000-port range is one entry. */
+  assert_true (porttable_check (table, &spec, NULL));
+  assert_int_equal (porttable_add (table, &spec)->id, 1);
+  assert_int_equal (porttable_size (table), 1);
+  list = porttable_list (table);
+  assert_int_equal (list->len, 1);
+  /* Then 10 000 single ports beside it, each checked against every entry. */
+  spec = spec_from ("127.0.0.1:1:80/tcp");
+  for (int i = 0; i < 10000; i++)
+    {
+      spec.parent_port = 30000 + i;
+      assert_true (porttable_check (table, &spec, NULL));
+      assert_int_equal (porttable_add (table, &spec)->id, i + 2);
+    }
+  assert_int_equal (porttable_size (table), 10001);
+  check_fails (table, "29999:1/tcp", "conflict with ID 1 (127.0.0.1:20000-29999:20000-29999/tcp)");
+  check_fails (table, "19000-20000:1-1001/tcp",
+               "conflict with ID 1 (127.0.0.1:20000-29999:20000-29999/tcp)");
+  check_fails (table, "39999:1/tcp", "conflict with ID 10001 (127.0.0.1:39999:80/tcp)");
+  /* A second 10 000-port range is one check per entry, not one per port. */
+  spec = spec_from ("127.0.0.1:40000-49999:40000-49999/tcp");
+  assert_true (porttable_check (table, &spec, NULL));
+  spec = spec_from ("127.0.0.1:39999-49998:40000-49999/tcp");
+  assert_false (porttable_check (table, &spec, NULL));
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = porttable_list (table);
+  assert_int_equal (list->len, 10001);
+  assert_true (g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC);
+}
+
+
 int
 main (void)
 {
@@ -267,6 +385,8 @@ main (void)
     cmocka_unit_test (test_list_numeric_order),
     cmocka_unit_test (test_check),
     cmocka_unit_test (test_ten_thousand),
+    cmocka_unit_test (test_ranges_and_reverse),
+    cmocka_unit_test (test_range_scale),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
