@@ -6,7 +6,10 @@
  * control characters unescaped, which is not JSON. Strings that are not
  * valid UTF-8 (a state dir path, say) are repaired with U+FFFD, as Go does.
  * Members are written in rootlesskit's order; PortSpec members are omitted
- * when empty or zero, like Go's "omitempty" tags.
+ * when empty or zero, like Go's "omitempty" tags. npte's PortSpec extras
+ * follow: "portCount" (omitted for one port) and "direction" (omitted for
+ * forward), so what rootlesskit can express is written as rootlesskit
+ * writes it.
  */
 #include "apijson.h"
 
@@ -165,6 +168,11 @@ put_spec (GString *out, const PortSpec *spec)
   jobj_ip (&o, "childIP", spec->child_ip);
   if (spec->child_port != 0)
     jobj_int (&o, "childPort", spec->child_port);
+  /* npte extras, omitted for what rootlesskit means: one port, forward. */
+  if (spec->count != 0 && spec->count != 1)
+    jobj_int (&o, "portCount", spec->count);
+  if (spec->reverse)
+    jobj_str (&o, "direction", "reverse");
   jobj_end (&o);
 }
 

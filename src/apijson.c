@@ -226,12 +226,69 @@ copy_ip (const char *text, const char *label, char *buf, GError **error)
 }
 
 /**
+ * spec_count() - decode the npte extra "portCount" of a PortSpec
+ * @spec: spec being filled
+ * @node: the member
+ * @error: EINVAL for another type, and for an explicit 0 (leave the member
+ *         out for one port); other bad counts are portspec_validate()'s
+ *
+ * Return: TRUE on success.
+ */
+static gboolean
+spec_count (PortSpec *spec, JsonNode *node, GError **error)
+{
+  gint64 v = spec->count;
+
+  if (JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!member_int (node, "portCount", INT_MIN, INT_MAX, &v, error))
+    return FALSE;
+  if (v == 0)
+    return npte_set_error (error, EINVAL, "invalid PortCount: 0 (1-%d; leave it out for one port)",
+                           PORTSPEC_MAX_COUNT);
+  spec->count = (int) v;
+  return TRUE;
+}
+
+/**
+ * spec_direction() - decode the npte extra "direction" of a PortSpec
+ * @spec: spec being filled
+ * @node: the member
+ * @strict: an unknown direction is an error (server side) or forward
+ *          (client side, like an unknown proto there)
+ * @error: EINVAL for another type or, when @strict, an unknown value
+ *
+ * "reverse" sets spec->reverse; "forward" and "" (what a Go client without
+ * omitempty sends) clear it. The value is case-sensitive, as proto's is.
+ *
+ * Return: TRUE on success.
+ */
+static gboolean
+spec_direction (PortSpec *spec, JsonNode *node, gboolean strict, GError **error)
+{
+  const char *str = NULL;
+
+  if (!member_string (node, "direction", &str, error))
+    return FALSE;
+  if (str == NULL)
+    return TRUE;
+  spec->reverse = strcmp (str, "reverse") == 0;
+  if (strict && !spec->reverse && *str != '\0' && strcmp (str, "forward") != 0)
+    {
+      g_autofree char *q = g_strescape (str, NULL);
+      return npte_set_error (error, EINVAL, "unknown direction: \"%.64s\" (forward or reverse)",
+                             q);
+    }
+  return TRUE;
+}
+
+/**
  * spec_member() - decode one member of a PortSpec object
  * @spec: spec being filled
  * @name: member key
  * @node: member value
- * @strict_proto: an unknown proto is an error (server side) or left
- *                PORT_PROTO_INVALID (client side)
+ * @strict_proto: an unknown proto or direction is an error (server side),
+ *                or PORT_PROTO_INVALID / forward (client side)
  * @error: EINVAL naming the field
  *
  * Return: TRUE on success (unknown keys are ignored).
@@ -280,6 +337,10 @@ spec_member (PortSpec *spec, const char *name, JsonNode *node, gboolean strict_p
         return FALSE;
       spec->child_port = (int) v;
     }
+  else if (key_matches (name, "portCount"))
+    return spec_count (spec, node, error);
+  else if (key_matches (name, "direction"))
+    return spec_direction (spec, node, strict_proto, error);
   return TRUE;
 }
 

@@ -14,6 +14,12 @@
  *   Info       {"apiVersion","version","stateDir","childPID",
  *               "networkDriver":{...},"portDriver":{...}}
  *   Error      {"message": "..."}
+ * PortSpec has two npte extras, which rootlesskit clients never send:
+ *   "portCount"  ports in the range (parentPort..parentPort+portCount-1 maps
+ *                to childPort..); omitted for one port; an explicit 0 is an
+ *                error
+ *   "direction"  "reverse" (namespace -> host); "forward" or omitted for
+ *                the usual direction; anything else is an error
  * Decoding follows Go's encoding/json as rootlesskit uses it: field names
  * match case-insensitively, unknown fields are ignored, missing fields
  * are zero; a field of the wrong type is an error.

@@ -2,7 +2,9 @@
 /*
  * Unit tests of the control API's JSON: Go-compatible decoding (every field
  * missing, each field of the wrong type, case-insensitive keys, unknown
- * keys, strict syntax), exact encodings, and round trips.
+ * keys, strict syntax), exact encodings, and round trips; npte's PortSpec
+ * extras "portCount" and "direction" (values, wrong types, bad values,
+ * omission, round trips, a 10 000-port range as one object).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -54,6 +56,8 @@ assert_spec_eq (const PortSpec *a, const PortSpec *b)
   assert_int_equal (a->parent_port, b->parent_port);
   assert_string_equal (a->child_ip, b->child_ip);
   assert_int_equal (a->child_port, b->child_port);
+  assert_int_equal (portspec_count (a), portspec_count (b));
+  assert_int_equal (!a->reverse, !b->reverse);
 }
 
 static PortSpec
@@ -589,6 +593,169 @@ test_pretty (void **state)
   assert_string_equal (out, "[]");
 }
 
+static void
+test_spec_extras_decode (void **state)
+{
+  static const struct {
+    const char *body;
+    int count;
+    gboolean reverse;
+  } cases[] = {
+    { "{\"portCount\":10,\"direction\":\"reverse\"}", 10, TRUE },
+    { "{\"portCount\":1}", 1, FALSE },
+    { "{\"portCount\":65535}", 65535, FALSE },
+    { "{\"direction\":\"forward\"}", 0, FALSE },
+    { "{\"direction\":\"\"}", 0, FALSE }, /* a Go client without omitempty */
+    { "{\"direction\":null,\"portCount\":null}", 0, FALSE },
+    { "{\"PORTCOUNT\":3,\"Direction\":\"reverse\"}", 3, TRUE },
+    { "{\"portcount\":2,\"DIRECTION\":\"forward\"}", 2, FALSE },
+    { "{\"direction\":\"reverse\",\"direction \":\"x\",\"port_count\":\"y\"}", 0, TRUE },
+    /* decoding does not validate: the validator refuses these with its own message */
+    { "{\"portCount\":-1}", -1, FALSE },
+    { "{\"portCount\":65536}", 65536, FALSE },
+    { "{\"portCount\":2147483647}", G_MAXINT, FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      PortSpec spec;
+
+      memset (&spec, 0x55, sizeof spec);
+      if (!decode_spec (cases[i].body, &spec, &error))
+        fail_msg ("%s: %s", cases[i].body, error->message);
+      assert_int_equal (spec.count, cases[i].count);
+      assert_int_equal (spec.reverse, cases[i].reverse);
+    }
+  /* The full request a reverse range sends. */
+  {
+    PortSpec spec;
+    PortSpec want = make_spec (PORT_PROTO_UDP6, "::1", 5300, "", 0);
+
+    want.count = 10;
+    want.reverse = TRUE;
+    assert_true (decode_spec ("{\"proto\":\"udp6\",\"parentIP\":\"::1\",\"parentPort\":5300,"
+                              "\"portCount\":10,\"direction\":\"reverse\"}", &spec, NULL));
+    assert_spec_eq (&spec, &want);
+  }
+}
+
+static void
+test_spec_extras_bad (void **state)
+{
+  static const struct {
+    const char *body, *needle;
+  } cases[] = {
+    { "{\"portCount\":\"10\"}", "cannot unmarshal string into field \"portCount\" of type int" },
+    { "{\"portCount\":true}", "cannot unmarshal bool into field \"portCount\" of type int" },
+    { "{\"portCount\":[10]}", "cannot unmarshal array into field \"portCount\"" },
+    { "{\"portCount\":{}}", "cannot unmarshal object into field \"portCount\"" },
+    { "{\"portCount\":1.5}", "number 1.5 into field \"portCount\"" },
+    { "{\"portCount\":10.0}", "number 10 into field \"portCount\"" },
+    { "{\"portCount\":2147483648}", "2147483648 into field \"portCount\"" },
+    { "{\"portCount\":-2147483649}", "into field \"portCount\"" },
+    { "{\"portCount\":0}", "invalid PortCount: 0 (1-65535; leave it out for one port)" },
+    { "{\"portCount\":-0}", "invalid PortCount: 0" },
+    { "{\"direction\":1}", "cannot unmarshal number into field \"direction\" of type string" },
+    { "{\"direction\":true}", "cannot unmarshal bool into field \"direction\" of type string" },
+    { "{\"direction\":[\"reverse\"]}", "cannot unmarshal array into field \"direction\"" },
+    { "{\"direction\":{}}", "cannot unmarshal object into field \"direction\"" },
+    { "{\"direction\":\"Reverse\"}", "unknown direction: \"Reverse\" (forward or reverse)" },
+    { "{\"direction\":\"both\"}", "unknown direction: \"both\"" },
+    { "{\"direction\":\"reverse \"}", "unknown direction: \"reverse \"" },
+    { "{\"direction\":\"in\\n\"}", "unknown direction: \"in\\n\"" },
+    { "{\"direction\":\"<-\"}", "unknown direction: \"<-\"" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    assert_spec_fails (cases[i].body, cases[i].needle);
+}
+
+static void
+test_spec_extras_encode (void **state)
+{
+  PortSpec range = make_spec (PORT_PROTO_TCP, "127.0.0.1", 8000, "", 80);
+  PortSpec rev = make_spec (PORT_PROTO_UDP6, "::1", 53, "::1", 5353);
+  PortSpec one = make_spec (PORT_PROTO_TCP, "", 8080, "", 80);
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  g_autofree char *c = NULL;
+  g_autofree char *d = NULL;
+  PortSpec back;
+
+  range.count = 10;
+  rev.count = 2;
+  rev.reverse = TRUE;
+  one.count = 1;
+  a = apijson_spec_encode (&range);
+  b = apijson_spec_encode (&rev);
+  c = apijson_spec_encode (&one);
+  assert_string_equal (a, "{\"proto\":\"tcp\",\"parentIP\":\"127.0.0.1\",\"parentPort\":8000,"
+                          "\"childPort\":80,\"portCount\":10}");
+  assert_string_equal (b, "{\"proto\":\"udp6\",\"parentIP\":\"::1\",\"parentPort\":53,"
+                          "\"childIP\":\"::1\",\"childPort\":5353,\"portCount\":2,"
+                          "\"direction\":\"reverse\"}");
+  /* One forward port is written exactly as rootlesskit writes it. */
+  assert_string_equal (c, "{\"proto\":\"tcp\",\"parentPort\":8080,\"childPort\":80}");
+  assert_true (decode_spec (a, &back, NULL));
+  assert_spec_eq (&back, &range);
+  assert_true (decode_spec (b, &back, NULL));
+  assert_spec_eq (&back, &rev);
+  assert_true (decode_spec (c, &back, NULL));
+  assert_spec_eq (&back, &one);
+  /* An unvalidated count round-trips too; 0 (not given) is omitted. */
+  one.count = -7;
+  d = apijson_spec_encode (&one);
+  assert_non_null (strstr (d, "\"portCount\":-7"));
+  assert_true (decode_spec (d, &back, NULL));
+  assert_int_equal (back.count, -7);
+  g_free (d);
+  one.count = 0;
+  d = apijson_spec_encode (&one);
+  assert_null (strstr (d, "portCount"));
+}
+
+static void
+test_status_extras (void **state)
+{
+  PortEntry a = make_entry (1, make_spec (PORT_PROTO_TCP, "127.0.0.1", 20000, "", 20000));
+  PortEntry b = make_entry (2, make_spec (PORT_PROTO_TCP, "", 5432, "", 5432));
+  g_autoptr (GPtrArray) two = g_ptr_array_new ();
+  g_autoptr (GPtrArray) back = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *one = NULL;
+  PortEntry e;
+
+  a.spec.count = 10000;
+  b.spec.reverse = TRUE;
+  one = apijson_status_encode (&a);
+  assert_string_equal (one, "{\"id\":1,\"spec\":{\"proto\":\"tcp\",\"parentIP\":\"127.0.0.1\","
+                            "\"parentPort\":20000,\"childPort\":20000,\"portCount\":10000},"
+                            "\"stats\":{\"connsAccepted\":10,\"connsActive\":2,"
+                            "\"bytesIn\":1234567890123,\"bytesOut\":42,\"errors\":1}}");
+  assert_true (apijson_status_decode (one, strlen (one), &e, NULL));
+  assert_entry_eq (&e, &a);
+  /* A 10 000-port range is one object in the list. */
+  g_ptr_array_add (two, &a);
+  g_ptr_array_add (two, &b);
+  json = apijson_status_list_encode (two);
+  assert_non_null (strstr (json, "\"portCount\":10000}"));
+  assert_non_null (strstr (json, "\"childPort\":5432,\"direction\":\"reverse\"}"));
+  back = apijson_status_list_decode (json, strlen (json), NULL);
+  assert_non_null (back);
+  assert_int_equal (back->len, 2);
+  assert_entry_eq (g_ptr_array_index (back, 0), &a);
+  assert_entry_eq (g_ptr_array_index (back, 1), &b);
+  /* Client side: an unknown direction reads as forward, like an unknown proto is kept. */
+  assert_true (apijson_status_decode (LIT ("{\"id\":3,\"spec\":{\"direction\":\"sideways\"}}"), &e,
+                                      NULL));
+  assert_false (e.spec.reverse);
+  assert_false (apijson_status_decode (LIT ("{\"spec\":{\"direction\":5}}"), &e, NULL));
+  assert_false (apijson_status_decode (LIT ("{\"spec\":{\"portCount\":0}}"), &e, NULL));
+  assert_false (apijson_status_decode (LIT ("{\"spec\":{\"portCount\":\"2\"}}"), &e, NULL));
+}
+
+
 int
 main (void)
 {
@@ -613,6 +780,10 @@ main (void)
     cmocka_unit_test (test_info_encode),
     cmocka_unit_test (test_info_decode),
     cmocka_unit_test (test_pretty),
+    cmocka_unit_test (test_spec_extras_decode),
+    cmocka_unit_test (test_spec_extras_bad),
+    cmocka_unit_test (test_spec_extras_encode),
+    cmocka_unit_test (test_status_extras),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
