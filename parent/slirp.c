@@ -31,6 +31,7 @@
 typedef struct {
   ev_io io;
   SlirpNet *net;
+  int requested;   /* SLIRP_POLL_* asked for in this iteration */
   int revents;
 } PollSlot;
 
@@ -180,8 +181,13 @@ static int
 add_poll (int fd, int events, void *opaque)
 {
   SlirpNet *net = opaque;
-  int ev = ((events & (SLIRP_POLL_IN | SLIRP_POLL_PRI | SLIRP_POLL_HUP | SLIRP_POLL_ERR)) ? EV_READ
-                                                                                           : 0)
+  /*
+   * Only what libslirp asked for: it asks for IN only while its socket
+   * buffer has room, and reading with a full buffer trips an assertion in
+   * soread(). ERR/HUP alone are not watched; epoll reports them with the
+   * next IN or OUT anyway.
+   */
+  int ev = ((events & (SLIRP_POLL_IN | SLIRP_POLL_PRI)) ? EV_READ : 0)
            | ((events & SLIRP_POLL_OUT) ? EV_WRITE : 0);
   PollSlot *slot;
 
@@ -202,6 +208,7 @@ add_poll (int fd, int events, void *opaque)
         ev_io_start (net->loop, &slot->io);
     }
   slot->revents = 0;
+  slot->requested = events;
   return (int) net->n_used++;
 }
 
@@ -215,9 +222,9 @@ get_revents (int idx, void *opaque)
   if (idx < 0 || (guint) idx >= net->n_used)
     return 0;
   slot = g_ptr_array_index (net->slots, idx);
-  if (slot->revents & EV_READ)
-    r |= SLIRP_POLL_IN | SLIRP_POLL_HUP;
-  if (slot->revents & EV_WRITE)
+  if ((slot->revents & EV_READ) && (slot->requested & SLIRP_POLL_IN))
+    r |= SLIRP_POLL_IN;
+  if ((slot->revents & EV_WRITE) && (slot->requested & SLIRP_POLL_OUT))
     r |= SLIRP_POLL_OUT;
   return r;
 }
