@@ -16,4 +16,8 @@ typedef struct {
 /* NULL-terminated table, in src/npte.c. */
 extern const NpteCommand npte_commands[];
 
+/* npte netns and its keeper, npte __netns-keeper (src/cmd-netns.c). */
+int cmd_netns (int argc, char **argv);
+int cmd_netns_keeper (int argc, char **argv);
+
 #endif /* NPTE_COMMANDS_H */

@@ -369,6 +369,8 @@ cmd_attach (int argc, char **argv)
 
 /* Sub-commands in files of their own; add one line per command. */
 const NpteCommand npte_commands[] = {
+  { "netns", cmd_netns },
+  { "__netns-keeper", cmd_netns_keeper },
   { NULL, NULL },
 };
 

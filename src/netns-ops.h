@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef NPTE_NETNS_OPS_H
+#define NPTE_NETNS_OPS_H
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "netns-cfg.h"
+#include "netns-registry.h"
+
+/*
+ * The kernel side of "npte netns": making, configuring, dumping and
+ * removing named network namespaces, and the "npte attach" that serves
+ * each one's port API. Markers and the lock are the caller's (cmd-netns.c):
+ * these functions assume the lock is held where they change something.
+ *
+ * Work inside a namespace happens in a short-lived forked process that
+ * joins the keeper's user namespace (rootless) and the target network
+ * namespace, does its netlink work and reports success or a GError back
+ * over a pipe, so the calling process keeps its own namespaces.
+ */
+
+/**
+ * netns_ops_host_path() - the namespace file of @name as this process can open it
+ * @p: paths
+ * @keeper: rootless: the keeper's pid
+ * @name: valid name
+ *
+ * Return: (transfer full) /run/netns/NAME as root;
+ *         /proc/KEEPER/root/BASE/netns-keeper/NAME rootless.
+ */
+char *netns_ops_host_path (const NetnsPaths *p, pid_t keeper, const char *name);
+
+/**
+ * netns_ops_open() - open the network namespace of @name, checking that it is one
+ * @p: paths
+ * @name: valid name
+ * @error: "namespace NAME is stale: ..." when the keeper or the namespace is gone
+ *
+ * Return: the fd (O_CLOEXEC), or -1.
+ */
+int netns_ops_open (const NetnsPaths *p, const char *name, GError **error);
+
+/**
+ * netns_ops_create() - make the namespace, bring lo up, start its "npte attach"
+ * @p: paths
+ * @name: valid, unmanaged name
+ * @slirp: give it outbound networking (npte attach --net=slirp)
+ * @error: error; nothing is left behind on failure
+ *
+ * Rootless, the keeper is started first if none runs. As root the namespace
+ * is bound at /run/netns/NAME, which must not exist yet.
+ *
+ * Return: TRUE on success.
+ */
+gboolean netns_ops_create (const NetnsPaths *p, const char *name, gboolean slirp,
+                           GError **error);
+
+/**
+ * netns_ops_destroy() - stop its "npte attach", unbind the namespace, remove its files
+ * @p: paths
+ * @name: valid name
+ * @error: error when the namespace cannot be unbound
+ *
+ * A stale namespace (keeper or binding gone) is cleaned up without error.
+ * Rootless, the keeper is stopped when this was its last namespace.
+ *
+ * Return: TRUE on success.
+ */
+gboolean netns_ops_destroy (const NetnsPaths *p, const char *name, GError **error);
+
+/**
+ * netns_ops_configure() - apply a link/addr/route/neigh change inside the namespace
+ * @p: paths
+ * @op: the change (op->ns, and op->other_ns for a veth peer, are managed)
+ * @error: error, with the kernel's ext-ack message where there is one
+ *
+ * Return: TRUE on success.
+ */
+gboolean netns_ops_configure (const NetnsPaths *p, const NetnsCfgOp *op, GError **error);
+
+/**
+ * netns_ops_show() - links, addresses, routes and neighbours of the namespace
+ * @p: paths
+ * @name: valid name
+ * @json: JSON instead of text
+ * @error: error
+ *
+ * Return: (transfer full) the rendered text, or NULL.
+ */
+char *netns_ops_show (const NetnsPaths *p, const char *name, gboolean json, GError **error);
+
+/**
+ * netns_ops_exec() - run @argv inside the namespace and wait for it
+ * @p: paths
+ * @name: valid, managed name
+ * @argv: command and arguments
+ * @error: error when the namespace cannot be entered
+ *
+ * Joins the keeper's user and mount namespaces (rootless), unshares a
+ * mount namespace of its own (rslave), joins the network namespace, mounts
+ * its sysfs on /sys and binds NAME.d/hosts and NAME.d/resolv.conf on
+ * /etc when they exist, then forks and execs @argv, forwarding signals.
+ *
+ * Return: the command's exit status (128+N for signal N; 127/126 when it
+ *         cannot be run), or -1 with @error set.
+ */
+int netns_ops_exec (const NetnsPaths *p, const char *name, char **argv, GError **error);
+
+#endif /* NPTE_NETNS_OPS_H */
