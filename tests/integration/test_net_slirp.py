@@ -38,7 +38,7 @@ WARNING = ("npte: warning: the host's loopback (127.0.0.1) is reachable from the
 #   "SINK\n" + DATA   the server reads to EOF and answers "LEN SHA256\n";
 #   "SOURCE N SEED\n" the server sends random.Random(SEED).randbytes(N).
 #
-# Why not one large echo in both directions at once: see LIBSLIRP_POLL_BUG.
+# Why not one large echo in both directions at once: see LIBSLIRP_POLL_NOTE.
 # --------------------------------------------------------------------------
 
 BULK_CODE = r'''
@@ -105,21 +105,11 @@ def bulk_recv(host, port, n, seed, timeout=120):
 '''
 exec(BULK_CODE)
 
-LIBSLIRP_POLL_BUG = """
-npte bug (parent/slirp.c, not fixed here): add_poll() maps SLIRP_POLL_ERR to
-EV_READ, and get_revents() reports every EV_READ as SLIRP_POLL_IN|HUP, even
-for a socket libslirp asked only SLIRP_POLL_OUT|SLIRP_POLL_ERR for. libslirp
-asks that (slirp_pollfds_fill) while data waits for the host socket and its
-so_snd buffer is at least half full. If the host socket then turns readable,
-libslirp calls soread(), which assumes there is room; on a full buffer it
-aborts with "soread: Assertion `buf_len != 0' failed", and npte dies with
-SIGABRT. So bulk data both ways at once on one connection kills npte: a
-20 MiB XOR echo from the namespace to 10.0.2.2 aborts every time at MTU
-65520, and sometimes at other MTUs (seen at 1500 and 32000). Until it is
-fixed, large transfers here go one direction at a time, and every echo
-through libslirp is smaller than its per-connection buffer (TCP_SNDSPACE 8192
-rounded up to a multiple of the MSS: 8760 bytes at MTU 1500, 65480 at 65520),
-which then can never be full.
+LIBSLIRP_POLL_NOTE = """
+Regression guard: parent/slirp.c once watched and reported readability for
+sockets libslirp had asked only SLIRP_POLL_OUT|ERR for; libslirp then read
+into a full buffer and aborted ("soread: Assertion `buf_len != 0'"), so bulk
+data both ways at once killed npte. test_bidirectional_echo_20mib covers it.
 """
 
 
@@ -532,7 +522,7 @@ class Outbound(unittest.TestCase):
     def transfers(self, mtu_args):
         """From inside to the host's 127.0.0.1 as 10.0.2.2: XOR echoes checked
         both ways, then 20 MiB each way checked byte for byte. The echo stays
-        under 8760 bytes (see LIBSLIRP_POLL_BUG)."""
+        under 8760 bytes (see LIBSLIRP_POLL_NOTE)."""
         n = 20 * MIB
         with HostTCPServer() as echo, HostBulkServer() as bulk:
             r, _ = ns_run(mtu_args, """
@@ -563,8 +553,16 @@ R["down"] = bulk_recv("10.0.2.2", %d, %d, 2)
                          [("127.0.0.1", "SINK"), ("127.0.0.1", "SOURCE %d 2" % n)])
         return r
 
-    # The same 20 MiB as one XOR echo (both directions at once) is left out:
-    # it aborts npte, see LIBSLIRP_POLL_BUG.
+    def test_bidirectional_echo_20mib(self):
+        """20 MiB echoed by a host server while still being sent (LIBSLIRP_POLL_NOTE)."""
+        for mtu in ([], ["--mtu", "1500"]):
+            with HostTCPServer() as srv:
+                r, _ = ns_run(mtu, """
+R["echo"] = tcp("10.0.2.2", %d, random.Random(7).randbytes(20 * 1024 * 1024), timeout=120)
+""" % srv.port, timeout=180)
+            self.assertEqual(r["echo"]["reply_len"], 20 * 1024 * 1024, r)
+            self.assertTrue(r["echo"]["reply_ok"], r)
+            self.assertTrue(r["echo"]["done"], r)
 
     def test_tcp_mtu_65520(self):
         self.assertEqual(self.transfers([])["mtu"], "65520")
@@ -753,7 +751,7 @@ while time.monotonic() < deadline and accepted < 32:
 
 class SlirpPortDriverBulk(unittest.TestCase):
     """20 MiB each way through libslirp's hostfwd, one direction at a time
-    (see LIBSLIRP_POLL_BUG), at the default MTU and at 1500."""
+    (see LIBSLIRP_POLL_NOTE), at the default MTU and at 1500."""
 
     @classmethod
     def setUpClass(cls):
