@@ -92,11 +92,12 @@ fail (GError *error, int code)
  * @argc: count
  * @argv: words after the verb
  * @flags: (out) flags
- * @words: (out) the other words
+ * @words: (out) the other words, NULL-terminated
  *
- * Return: -1 to go on, or EXIT_USAGE for an unknown option.
+ * Anything else, "-x" included, is a word: a misspelt option then fails the
+ * name or grammar check, with exit status 2 like any usage error.
  */
-static int
+static void
 split_flags (int argc, char **argv, Flags *flags, GPtrArray *words)
 {
   for (int i = 0; i < argc; i++)
@@ -110,13 +111,10 @@ split_flags (int argc, char **argv, Flags *flags, GPtrArray *words)
         flags->net = a + 6;
       else if (strcmp (a, "--net") == 0 && i + 1 < argc)
         flags->net = argv[++i];
-      else if (a[0] == '-' && a[1] != '\0' && !g_ascii_isdigit (a[1]))
-        return usage ("unknown option %s", a);
       else
         g_ptr_array_add (words, argv[i]);
     }
   g_ptr_array_add (words, NULL);
-  return -1;
 }
 
 /**
@@ -375,7 +373,7 @@ verb_cfg (const NetnsPaths *p, char **words, const Flags *flags)
     return usage ("--json and --net are not options of %s", words[0]);
   if (!netns_cfg_parse ((int) g_strv_length (words), words, &op, &error))
     {
-      usage ("%s %s", words[0], error->message);
+      usage ("%s: %s", words[0], error->message);
       g_clear_error (&error);
       return EXIT_USAGE;
     }
@@ -400,7 +398,6 @@ cmd_netns (int argc, char **argv)
   g_autoptr (NetnsPaths) p = netns_paths_new ();
   g_autoptr (GPtrArray) words = g_ptr_array_new ();
   Flags flags = { 0 };
-  int rc;
 
   if (argc < 2)
     return usage ("missing verb");
@@ -412,8 +409,7 @@ cmd_netns (int argc, char **argv)
     }
   if (strcmp (verb, "exec") == 0)
     return verb_exec (p, argc - 2, argv + 2);
-  if ((rc = split_flags (argc - 2, argv + 2, &flags, words)) >= 0)
-    return rc;
+  split_flags (argc - 2, argv + 2, &flags, words);
   char **w = (char **) words->pdata;
   if (strcmp (verb, "create") == 0)
     return verb_create (p, w, &flags);

@@ -55,11 +55,13 @@ need_word (Words *w, const char *what, GError **error)
 static gboolean
 parse_ifname (const char *text, char *out, GError **error)
 {
-  gsize len = text != NULL ? strlen (text) : 0;
+  gsize len;
 
+  if (text == NULL)
+    return FALSE; /* need_word() said what is missing */
+  len = strlen (text);
   if (len == 0 || len > 15 || strcmp (text, ".") == 0 || strcmp (text, "..") == 0)
-    return npte_set_error (error, EINVAL, "invalid link name \"%s\": 1 to 15 characters",
-                           text != NULL ? text : "");
+    return npte_set_error (error, EINVAL, "invalid link name \"%s\": 1 to 15 characters", text);
   for (const char *c = text; *c != '\0'; c++)
     if (*c == '/' || *c == ':' || g_ascii_isspace (*c) || !g_ascii_isprint (*c))
       return npte_set_error (error, EINVAL, "invalid link name \"%s\": no '/', ':' or "
@@ -82,9 +84,11 @@ static gboolean
 parse_ip (const char *text, guint8 *addr, int *family, unsigned int *prefix, GError **error)
 {
   g_autofree char *ip = g_strdup (text);
-  char *slash = strchr (ip, '/');
+  char *slash = ip != NULL ? strchr (ip, '/') : NULL;
   guint64 plen = 0;
 
+  if (ip == NULL)
+    return FALSE; /* need_word() said what is missing */
   if (slash != NULL)
     *slash = '\0';
   memset (addr, 0, 16);
@@ -140,6 +144,8 @@ parse_mac (const char *text, guint8 *mac, GError **error)
 static gboolean
 parse_ns (const char *text, char *out, GError **error)
 {
+  if (text == NULL)
+    return FALSE; /* need_word() said what is missing */
   if (!netns_name_valid (text, error))
     return FALSE;
   g_strlcpy (out, text, 64);

@@ -16,6 +16,7 @@
 #include "apijson.h"
 #include "config.h"
 #include "httpc.h"
+#include "netns-registry.h"
 #include "npte-error.h"
 #include "portspec.h"
 #include "statedir.h"
@@ -29,7 +30,7 @@ int main (int argc, char **argv);
 #define EXIT_USAGE 2
 
 static const char usage_text[] =
-  "Usage: npte-port [--socket PATH | --state-dir DIR] [--json] [--debug] COMMAND [ARG...]\n"
+  "Usage: npte-port [--socket PATH | --state-dir DIR | --netns NAME] [--json] [--debug] COMMAND [ARG...]\n"
   "\n"
   "Commands:\n"
   "  add SPEC...        publish ports and print their IDs; SPEC is\n"
@@ -43,6 +44,7 @@ static const char usage_text[] =
   "Options:\n"
   "  --socket PATH      the API socket\n"
   "  --state-dir DIR    the state dir of the instance (its api.sock)\n"
+  "  --netns NAME       the namespace NAME of \"npte netns\" (its api.sock)\n"
   "  --json             JSON output: one object per line; info indented\n"
   "  --debug            show requests and responses on stderr\n"
   "  -h, --help         this help\n"
@@ -53,6 +55,8 @@ static const char usage_text[] =
 typedef struct {
   const char *socket;
   const char *state_dir;
+  const char *netns;      /* --netns NAME */
+  char *netns_state_dir;  /* its state dir, which state_dir then points to */
   gboolean json;
   gboolean debug;
   char *socket_path; /* resolved by resolve_socket() */
@@ -152,6 +156,30 @@ option_value (char **argv, int argc, int *i, const char *name, const char **out)
 }
 
 /**
+ * netns_option() - --netns NAME: the port API of a namespace of "npte netns"
+ * @o: options; state_dir is pointed at the namespace's state dir
+ *
+ * Return: -1 to go on, or the exit code: 2 for a bad or unmanaged name.
+ */
+static int
+netns_option (Options *o)
+{
+  g_autoptr (NetnsPaths) p = netns_paths_new ();
+  g_autoptr (GError) error = NULL;
+
+  if (o->socket != NULL || o->state_dir != NULL)
+    return usage_error ("use --netns without --socket or --state-dir");
+  if (!netns_name_valid (o->netns, &error) || !netns_require_managed (p, o->netns, &error))
+    {
+      fprintf (stderr, "npte-port: error: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  o->netns_state_dir = netns_state_dir (p, o->netns);
+  o->state_dir = o->netns_state_dir;
+  return -1;
+}
+
+/**
  * parse_args() - options (anywhere before "--") and the command words
  * @argc: argument count
  * @argv: arguments
@@ -189,7 +217,8 @@ parse_args (int argc, char **argv, Options *o, GPtrArray *words)
       else if (strcmp (a, "--debug") == 0)
         o->debug = TRUE;
       else if ((r = option_value (argv, argc, &i, "--socket", &o->socket)) != 0
-               || (r = option_value (argv, argc, &i, "--state-dir", &o->state_dir)) != 0)
+               || (r = option_value (argv, argc, &i, "--state-dir", &o->state_dir)) != 0
+               || (r = option_value (argv, argc, &i, "--netns", &o->netns)) != 0)
         {
           if (r < 0)
             return usage_error ("option %s needs a value", a);
@@ -201,6 +230,8 @@ parse_args (int argc, char **argv, Options *o, GPtrArray *words)
     return usage_error ("use either --socket or --state-dir, not both");
   if ((o->socket != NULL && o->socket[0] == '\0') || (o->state_dir != NULL && o->state_dir[0] == '\0'))
     return usage_error ("empty --socket or --state-dir");
+  if (o->netns != NULL)
+    return netns_option (o);
   return -1;
 }
 
