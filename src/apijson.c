@@ -23,6 +23,9 @@
 
 #include "npte-error.h"
 
+/* Bytes of a too-long IP string quoted in its error message. */
+#define IP_QUOTE_MAX 64
+
 /**
  * json_load() - validate strictly, then parse with json-glib
  * @json: text
@@ -220,7 +223,15 @@ copy_ip (const char *text, const char *label, char *buf, GError **error)
   if (text == NULL)
     return TRUE;
   if (strlen (text) >= PORTSPEC_IP_MAX)
-    return npte_set_error (error, EINVAL, "invalid %s: \"%.64s...\"", label, text);
+    {
+      /* Quote at most IP_QUOTE_MAX bytes, cut on a character boundary: the message is UTF-8. */
+      gsize n = MIN (strlen (text), IP_QUOTE_MAX);
+
+      while (n > 0 && ((guchar) text[n] & 0xc0) == 0x80)
+        n--;
+      return npte_set_error (error, EINVAL, "invalid %s: \"%.*s%s\"", label, (int) n, text,
+                             text[n] != '\0' ? "..." : "");
+    }
   g_strlcpy (buf, text, PORTSPEC_IP_MAX);
   return TRUE;
 }

@@ -227,6 +227,23 @@ test_spec_bad_strings (void **state)
                      "invalid ParentIP");
   assert_spec_fails ("{\"childIP\":\"1111:2222:3333:4444:5555:6666:7777:8888:9999:0000\"}",
                      "invalid ChildIP");
+  /* A long value is quoted cut at 64 bytes, on a character boundary (the message is UTF-8). */
+  {
+    g_autoptr (GError) error = NULL;
+    PortSpec spec;
+
+    assert_false (decode_spec ("{\"childIP\":\"000000000000000000000000000000000000000000000000000"
+                               "0000000000000\u00e9\"}", &spec, &error));
+    assert_true (g_utf8_validate (error->message, -1, NULL));
+    assert_string_equal (error->message, "invalid ChildIP: \"000000000000000000000000000000000000"
+                                         "0000000000000000000000000000...\"");
+    g_clear_error (&error);
+    assert_false (decode_spec ("{\"parentIP\":"
+                               "\"1111:2222:3333:4444:5555:6666:7777:8888:9999:000\u00e9\"}",
+                               &spec, &error));
+    assert_string_equal (error->message, "invalid ParentIP: \"1111:2222:3333:4444:5555:6666:7777:"
+                                         "8888:9999:000\u00e9\"");
+  }
 }
 
 static void
