@@ -11,8 +11,9 @@
  * Checked for every request: the status is one the API documents; error
  * bodies are {"message": non-empty}; 405 and only 405 names allowed
  * methods; 200/201 bodies decode; a failed request leaves the port list
- * exactly as it was; and the list stays valid, ordered by id, with as many
- * entries as the driver has open.
+ * exactly as it was; the list stays valid, ordered by id, with as many
+ * entries as the driver has open (one per range, whatever its length);
+ * and no two listed entries conflict.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -36,21 +37,41 @@ typedef struct {
   int next_auto_port;
 } FakeDriver;
 
-/* Opens nothing; fails for parent ports ending in 13 to exercise rollback. */
+/**
+ * check_validated() - what portmgr must have ensured before a driver sees @spec
+ * @spec: the entry's spec
+ *
+ * The listening side (parent forward, child reverse) is 0..65535 with 0
+ * only for one port; the dialled side is 1..65535; the range fits below
+ * 65536 on both sides, and its count is canonical (1..65535).
+ */
+static void
+check_validated (const PortSpec *spec)
+{
+  int listen = spec->reverse ? spec->child_port : spec->parent_port;
+  int dial = spec->reverse ? spec->parent_port : spec->child_port;
+
+  CHECK (spec->proto != PORT_PROTO_INVALID);
+  CHECK (spec->count >= 1 && spec->count <= PORTSPEC_MAX_COUNT);
+  CHECK (spec->reverse == FALSE || spec->reverse == TRUE);
+  CHECK (listen >= 0 && listen + spec->count - 1 <= 65535);
+  CHECK (listen != 0 || spec->count == 1);
+  CHECK (dial >= 1 && dial + spec->count - 1 <= 65535);
+}
+
+/* Opens nothing; fails for listening ports ending in 13 to exercise rollback. */
 static gboolean
 fake_open (gpointer driver, PortEntry *entry, GError **error)
 {
   FakeDriver *d = driver;
+  int *listen = entry->spec.reverse ? &entry->spec.child_port : &entry->spec.parent_port;
 
-  /* portmgr must have validated the spec before the driver sees it. */
-  CHECK (entry->spec.proto != PORT_PROTO_INVALID);
-  CHECK (entry->spec.parent_port >= 0 && entry->spec.parent_port <= 65535);
-  CHECK (entry->spec.child_port >= 1 && entry->spec.child_port <= 65535);
-  if (entry->spec.parent_port % 100 == 13)
+  check_validated (&entry->spec);
+  if (*listen % 100 == 13)
     return npte_set_error (error, EADDRINUSE, "bind: address already in use");
-  if (entry->spec.parent_port == 0)
-    entry->spec.parent_port = 40000 + (d->next_auto_port++ % 10000);
-  entry->counters.conns_accepted = (guint64) entry->spec.parent_port;
+  if (*listen == 0)
+    *listen = 40000 + (d->next_auto_port++ % 10000);
+  entry->counters.conns_accepted = (guint64) *listen;
   d->open++;
   return TRUE;
 }
@@ -91,6 +112,10 @@ list_json (void)
   for (guint i = 1; i < list->len; i++)
     CHECK (((PortEntry *) g_ptr_array_index (list, i - 1))->id
            < ((PortEntry *) g_ptr_array_index (list, i))->id);
+  for (guint i = 0; i < list->len; i++)
+    for (guint j = i + 1; j < list->len; j++)
+      CHECK (!portspec_conflicts (&((PortEntry *) g_ptr_array_index (list, i))->spec,
+                                  &((PortEntry *) g_ptr_array_index (list, j))->spec));
   return resp.body;
 }
 

@@ -3,8 +3,9 @@
  * Fuzz target: every decoder of the control API's JSON on the same input.
  * Beyond "no crash": what a decoder accepts must have passed the strict
  * syntax check, re-encoding it must give valid JSON that decodes to the
- * same value, failures are EINVAL with a UTF-8 message, and the error
- * decoder always returns UTF-8 text.
+ * same value (PortSpec's "portCount" and "direction" included, written
+ * only when they differ from one port, forward), failures are EINVAL with
+ * a UTF-8 message, and the error decoder always returns UTF-8 text.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -37,12 +38,35 @@ check_json (const char *json)
   CHECK (apijson_validate (json, strlen (json), NULL));
 }
 
+/* norm_count() - a count of 0 ("portCount" absent) is the count 1 (omitted). */
+static int
+norm_count (int count)
+{
+  return count == 0 ? 1 : count;
+}
+
 static gboolean
 spec_equal (const PortSpec *a, const PortSpec *b)
 {
   return a->proto == b->proto && strcmp (a->parent_ip, b->parent_ip) == 0
          && a->parent_port == b->parent_port && strcmp (a->child_ip, b->child_ip) == 0
-         && a->child_port == b->child_port;
+         && a->child_port == b->child_port && norm_count (a->count) == norm_count (b->count)
+         && !a->reverse == !b->reverse;
+}
+
+/*
+ * check_extras() - @json, encoded from @spec, carries the npte extras
+ * exactly when they say something: "portCount" for a count other than 1,
+ * "direction" for a reverse spec. (A string value cannot fake these: its
+ * quotes are escaped.)
+ */
+static void
+check_extras (const PortSpec *spec, const char *json)
+{
+  CHECK (spec->reverse == FALSE || spec->reverse == TRUE);
+  CHECK ((strstr (json, "\"portCount\":") != NULL) == (norm_count (spec->count) != 1));
+  CHECK ((strstr (json, "\"direction\":\"reverse\"") != NULL) == spec->reverse);
+  CHECK (strstr (json, "\"direction\":\"forward\"") == NULL);
 }
 
 static gboolean
@@ -67,6 +91,7 @@ fuzz_spec (const char *text, gsize size, gboolean valid)
   CHECK (valid);
   json = apijson_spec_encode (&spec);
   check_json (json);
+  check_extras (&spec, json);
   /* An unknown proto is refused, so a decoded spec always re-decodes. */
   CHECK (apijson_spec_decode (json, strlen (json), &back, NULL));
   CHECK (spec_equal (&spec, &back));
@@ -87,6 +112,7 @@ fuzz_status (const char *text, gsize size, gboolean valid)
   CHECK (valid);
   json = apijson_status_encode (&entry);
   check_json (json);
+  check_extras (&entry.spec, json);
   CHECK (apijson_status_decode (json, strlen (json), &back, NULL));
   CHECK (entry_equal (&entry, &back));
 }

@@ -5,7 +5,11 @@
  * for the design-card form. Every spec that parses and validates must:
  * format to text that parses and validates back to the same spec (and the
  * same text), conflict with itself unless its parent port is 0, and give
- * a well-formed listen plan and child target with the right ports.
+ * a well-formed listen plan and child target with the right ports, at the
+ * first and the last index of a range. The same spec is then tried as a
+ * reverse port: if it validates, it conflicts with itself unless its child
+ * port is 0, never with the forward one, and its namespace listen plans
+ * and host target are well formed, with the right ports, at both ends.
  */
 #include <glib.h>
 #include <stdint.h>
@@ -43,7 +47,88 @@ same_spec (const PortSpec *a, const PortSpec *b)
 {
   return a->proto == b->proto && strcmp (a->parent_ip, b->parent_ip) == 0
          && a->parent_port == b->parent_port && strcmp (a->child_ip, b->child_ip) == 0
-         && a->child_port == b->child_port;
+         && a->child_port == b->child_port && portspec_count (a) == portspec_count (b)
+         && !a->reverse == !b->reverse;
+}
+
+/* check_plan() - @plan is well formed for @spec and listens on @port. */
+static void
+check_plan (const PortSpec *spec, const PortListenPlan *plan, int port)
+{
+  g_assert_true (plan->family == AF_INET || plan->family == AF_INET6);
+  g_assert_cmpint (plan->addr.ss_family, ==, plan->family);
+  g_assert_true (plan->socktype == (portproto_is_udp (spec->proto) ? SOCK_DGRAM : SOCK_STREAM));
+  g_assert_true (plan->family == AF_INET6 || !plan->v6only);
+  check_addr (&plan->addr, plan->addrlen, port);
+}
+
+/* check_ends() - the forward plans at the first and last index of the range. */
+static void
+check_ends (const PortSpec *spec)
+{
+  int n = portspec_count (spec);
+
+  g_assert_cmpint (n, ==, spec->count);
+  g_assert_cmpint (spec->parent_port + n - 1, <=, 65535);
+  g_assert_cmpint (spec->child_port + n - 1, <=, 65535);
+  g_assert_true (n == 1 || spec->parent_port != 0);
+  for (int i = 0; i < 2; i++)
+    {
+      int index = i == 0 ? 0 : n - 1;
+      PortListenPlan plan;
+      struct sockaddr_storage target;
+      socklen_t target_len = 0;
+
+      portspec_listen_plan_at (spec, index, &plan);
+      check_plan (spec, &plan, spec->parent_port + index);
+      portspec_child_target_at (spec, index, &target, &target_len);
+      check_addr (&target, target_len, spec->child_port + index);
+    }
+}
+
+/**
+ * check_reverse() - @parsed as a reverse port: its invariants if it validates
+ * @parsed: the spec as parsed (not validated)
+ * @forward: the same spec validated as a forward port, or NULL if it was not valid
+ */
+static void
+check_reverse (const PortSpec *parsed, const PortSpec *forward)
+{
+  g_autoptr (GError) error = NULL;
+  PortSpec spec = *parsed;
+  int n;
+
+  spec.reverse = TRUE;
+  if (!portspec_validate (&spec, &error))
+    {
+      g_assert_nonnull (error);
+      g_assert_nonnull (error->message);
+      return;
+    }
+  n = portspec_count (&spec);
+  g_assert_true (spec.reverse == TRUE);
+  g_assert_cmpint (spec.parent_port, >=, 1);
+  g_assert_true (n == 1 || spec.child_port != 0);
+  g_assert_true (portspec_conflicts (&spec, &spec) == (spec.child_port != 0));
+  if (forward != NULL)
+    {
+      g_assert_false (portspec_conflicts (&spec, forward));
+      g_assert_false (portspec_conflicts (forward, &spec));
+    }
+  for (int i = 0; i < 2; i++)
+    {
+      int index = i == 0 ? 0 : n - 1;
+      PortListenPlan plans[2];
+      struct sockaddr_storage target;
+      socklen_t target_len = 0;
+      int k = portspec_reverse_listen (&spec, index, plans);
+
+      g_assert_true (k == 1 || (k == 2 && spec.child_ip[0] == '\0'));
+      for (int j = 0; j < k; j++)
+        check_plan (&spec, &plans[j], spec.child_port + index);
+      portspec_reverse_target (&spec, index, &target, &target_len);
+      check_addr (&target, target_len, spec.parent_port + index);
+    }
 }
 
 /* check_valid() - the invariants of a spec that parsed and validated. */
@@ -58,6 +143,8 @@ check_valid (const PortSpec *spec)
   struct sockaddr_storage target;
   socklen_t target_len = 0;
 
+  g_assert_false (spec->reverse);
+
   if (!portspec_parse (text, &again, &error) || !portspec_validate (&again, &error))
     g_error ("formatted spec %s does not parse back: %s", text, error->message);
   if (!same_spec (spec, &again))
@@ -69,33 +156,34 @@ check_valid (const PortSpec *spec)
   g_assert_true (portspec_conflicts (spec, &again) == (spec->parent_port != 0));
 
   portspec_listen_plan (spec, &plan);
-  g_assert_true (plan.family == AF_INET || plan.family == AF_INET6);
-  g_assert_cmpint (plan.addr.ss_family, ==, plan.family);
-  g_assert_true (plan.socktype == (portproto_is_udp (spec->proto) ? SOCK_DGRAM : SOCK_STREAM));
-  g_assert_true (plan.family == AF_INET6 || !plan.v6only);
-  check_addr (&plan.addr, plan.addrlen, spec->parent_port);
-
+  check_plan (spec, &plan, spec->parent_port);
   portspec_child_target (spec, &target, &target_len);
   check_addr (&target, target_len, spec->child_port);
+  check_ends (spec);
 }
 
-/* check_parsed() - validate a parsed spec and, if valid, check the invariants. */
+/* check_parsed() - validate a parsed spec both ways and, if valid, check the invariants. */
 static void
 check_parsed (PortSpec *spec)
 {
   g_autoptr (GError) error = NULL;
   /* Formatting must be total, even on specs that do not validate. */
   g_autofree char *raw = portspec_format (spec);
+  const PortSpec parsed = *spec;
 
   g_assert_nonnull (raw);
+  g_assert_cmpint (spec->count, >=, 1);
+  g_assert_false (spec->reverse);
   if (!portspec_validate (spec, &error))
     {
       g_assert_nonnull (error);
       g_assert_nonnull (error->message);
+      check_reverse (&parsed, NULL);
       return;
     }
   g_assert_null (error);
   check_valid (spec);
+  check_reverse (&parsed, spec);
 }
 
 int

@@ -416,7 +416,8 @@ test_reverse (void **state)
   assert_true (e->spec.reverse);
   assert_int_equal (e->id, 1);
   /* Conflicts are on the namespace side, between reverse ports only. */
-  add_fails (mgr, "<6543:5432/tcp", EADDRINUSE, "conflict with ID 1 (reverse 127.0.0.1:5432:5432/tcp)");
+  add_fails (mgr, "<6543:5432/tcp", EADDRINUSE,
+             "conflict with ID 1 (reverse 127.0.0.1:5432:5432/tcp)");
   assert_int_equal (add_ok (mgr, "5432:5432/tcp")->id, 2);
   assert_int_equal (add_ok (mgr, "<5432:5433/tcp")->id, 3);
   /* Auto port: the driver fills in the child port, which later checks see. */
@@ -436,7 +437,8 @@ test_reverse (void **state)
              "(use tcp or tcp6)");
   /* Ranges. */
   assert_int_equal (add_ok (mgr, "<7000-7009:7000-7009/tcp")->spec.count, 10);
-  add_fails (mgr, "<1:7009/tcp", EADDRINUSE, "conflict with ID 5 (reverse 7000-7009:7000-7009/tcp)");
+  add_fails (mgr, "<1:7009/tcp", EADDRINUSE,
+             "conflict with ID 5 (reverse 7000-7009:7000-7009/tcp)");
   /* In a reverse port the ChildIP is a listen address: no loopback refusal. */
   assert_int_equal (add_ok (strict, "<5432:127.0.0.1:5432/tcp")->id, 1);
   add_fails (strict, "8080:127.0.0.1:80/tcp", EINVAL,

@@ -1105,7 +1105,8 @@ test_conflicts_ranges_reverse (void **state)
       assert_int_equal (ab, range_conflicts[i].conflict);
       assert_int_equal (ba, range_conflicts[i].conflict);
       /* A spec whose listening port is known conflicts with itself. */
-      assert_int_equal (portspec_conflicts (&a, &a), (a.reverse ? a.child_port : a.parent_port) != 0);
+      assert_int_equal (portspec_conflicts (&a, &a),
+                        (a.reverse ? a.child_port : a.parent_port) != 0);
     }
 }
 
