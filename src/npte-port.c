@@ -35,7 +35,12 @@ static const char usage_text[] =
   "Commands:\n"
   "  add SPEC...        publish ports and print their IDs; SPEC is\n"
   "                     [PARENTIP:]PARENTPORT:[CHILDIP:]CHILDPORT[/PROTO] (e.g. 8080:80/tcp)\n"
-  "                     or the two arguments PROTO MAPPING (e.g. tcp 8080:80)\n"
+  "                     or the two arguments PROTO MAPPING (e.g. tcp 8080:80); a port may\n"
+  "                     be a range, the same length on both sides (8000-8009:9000-9009)\n"
+  "  add --reverse SPEC...\n"
+  "                     namespace -> host: listen inside on [CHILDIP:]CHILDPORT (default\n"
+  "                     loopback) and connect to PARENTIP:PARENTPORT on the host (default\n"
+  "                     127.0.0.1), e.g. add --reverse tcp 127.0.0.1:5432:5432\n"
   "  ls, list           list published ports with their traffic counters\n"
   "  rm, remove ID...   unpublish ports and print their IDs\n"
   "  info               show the instance's API version, drivers and state dir\n"
@@ -46,6 +51,7 @@ static const char usage_text[] =
   "  --state-dir DIR    the state dir of the instance (its api.sock)\n"
   "  --netns NAME       the namespace NAME of \"npte netns\" (its api.sock)\n"
   "  --json             JSON output: one object per line; info indented\n"
+  "  --reverse          (add) the specs are reverse ports\n"
   "  --debug            show requests and responses on stderr\n"
   "  -h, --help         this help\n"
   "  -v, --version      print the version\n"
@@ -59,6 +65,7 @@ typedef struct {
   char *netns_state_dir;  /* its state dir, which state_dir then points to */
   gboolean json;
   gboolean debug;
+  gboolean reverse; /* add --reverse */
   char *socket_path; /* resolved by resolve_socket() */
 } Options;
 
@@ -216,6 +223,8 @@ parse_args (int argc, char **argv, Options *o, GPtrArray *words)
         o->json = TRUE;
       else if (strcmp (a, "--debug") == 0)
         o->debug = TRUE;
+      else if (strcmp (a, "--reverse") == 0)
+        o->reverse = TRUE;
       else if ((r = option_value (argv, argc, &i, "--socket", &o->socket)) != 0
                || (r = option_value (argv, argc, &i, "--state-dir", &o->state_dir)) != 0
                || (r = option_value (argv, argc, &i, "--netns", &o->netns)) != 0)
@@ -335,13 +344,14 @@ api_call (const Options *o, const char *method, const char *path, const char *bo
  * parse_specs() - parse and validate every SPEC (or PROTO MAPPING pair)
  * @args: the arguments after "add"
  * @n: their number
+ * @reverse: whether they are reverse ports (add --reverse)
  * @specs: (out) array of PortSpec
  * @error: EINVAL naming the bad argument
  *
  * Return: TRUE if all are valid.
  */
 static gboolean
-parse_specs (char **args, guint n, GArray *specs, GError **error)
+parse_specs (char **args, guint n, gboolean reverse, GArray *specs, GError **error)
 {
   for (guint i = 0; i < n; i++)
     {
@@ -362,6 +372,7 @@ parse_specs (char **args, guint n, GArray *specs, GError **error)
         }
       else
         ok = portspec_parse (args[i], &spec, error);
+      spec.reverse = reverse;
       if (!ok || !portspec_validate (&spec, error))
         {
           g_prefix_error (error, "port spec \"%s\": ", shown);
@@ -380,7 +391,7 @@ cmd_add (Options *o, char **args, guint n)
 
   if (n == 0)
     return usage_error ("add needs at least one port spec");
-  if (!parse_specs (args, n, specs, &error) || !resolve_socket (o, &error))
+  if (!parse_specs (args, n, o->reverse, specs, &error) || !resolve_socket (o, &error))
     return fail (error);
   for (guint i = 0; i < specs->len; i++)
     {
@@ -403,37 +414,57 @@ cmd_add (Options *o, char **args, guint n)
   return 0;
 }
 
-/* The columns of "ls". */
-enum { N_COLUMNS = 11 };
+/* The columns of "ls"; DIR is last so the rootlessctl-like columns keep their place. */
+enum { N_COLUMNS = 12 };
 static const char *const column_names[N_COLUMNS] = {
   "ID", "PROTO", "PARENTIP", "PARENTPORT", "CHILDIP", "CHILDPORT",
-  "CONNS", "ACTIVE", "BYTES_IN", "BYTES_OUT", "ERRORS",
+  "CONNS", "ACTIVE", "BYTES_IN", "BYTES_OUT", "ERRORS", "DIR",
 };
+
+/* ports_cell() - "8080", or "8000-8009" for a range. */
+static char *
+ports_cell (int port, int count)
+{
+  GString *s = g_string_new (NULL);
+
+  if (count > 1)
+    g_string_append_printf (s, "%d-%d", port, port + count - 1);
+  else
+    g_string_append_printf (s, "%d", port);
+  return g_string_free (s, FALSE);
+}
 
 /**
  * table_row() - the cells of one port in "ls"
  * @e: the port
  * @cells: (out) N_COLUMNS newly allocated strings
  *
- * An empty parent IP (all addresses) shows as "*", an empty child IP (the
- * default target) as "-".
+ * An empty parent IP shows as "*" for a forward port (all addresses) and
+ * as "-" for a reverse one (the default target, loopback); an empty child
+ * IP (the default target, or for a reverse port the default listen
+ * addresses) as "-". Ranges show as A-B. DIR is "->" for host -> namespace
+ * and "<-" for a reverse port.
  */
 static void
 table_row (const PortEntry *e, char **cells)
 {
   const char *proto = portproto_to_string (e->spec.proto);
+  int count = portspec_count (&e->spec);
 
   cells[0] = g_strdup_printf ("%d", e->id);
   cells[1] = g_strdup (proto[0] != '\0' ? proto : "?");
-  cells[2] = g_strdup (e->spec.parent_ip[0] != '\0' ? e->spec.parent_ip : "*");
-  cells[3] = g_strdup_printf ("%d", e->spec.parent_port);
+  cells[2] = g_strdup (e->spec.parent_ip[0] != '\0' ? e->spec.parent_ip
+                       : e->spec.reverse              ? "-"
+                                                      : "*");
+  cells[3] = ports_cell (e->spec.parent_port, count);
   cells[4] = g_strdup (e->spec.child_ip[0] != '\0' ? e->spec.child_ip : "-");
-  cells[5] = g_strdup_printf ("%d", e->spec.child_port);
+  cells[5] = ports_cell (e->spec.child_port, count);
   cells[6] = g_strdup_printf ("%" G_GUINT64_FORMAT, e->counters.conns_accepted);
   cells[7] = g_strdup_printf ("%" G_GUINT64_FORMAT, e->counters.conns_active);
   cells[8] = g_strdup_printf ("%" G_GUINT64_FORMAT, e->counters.bytes_in);
   cells[9] = g_strdup_printf ("%" G_GUINT64_FORMAT, e->counters.bytes_out);
   cells[10] = g_strdup_printf ("%" G_GUINT64_FORMAT, e->counters.errors);
+  cells[11] = g_strdup (e->spec.reverse ? "<-" : "->");
 }
 
 /**
@@ -620,6 +651,9 @@ main (int argc, char **argv)
     return rc;
   if (words->len == 0)
     return usage_error ("no command given");
+  if (o.reverse && strcmp (words->pdata[0], "add") != 0
+      && strcmp (words->pdata[0], "add-ports") != 0)
+    return usage_error ("--reverse is only for add");
   args = (char **) words->pdata + 1;
   n = words->len - 1;
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
