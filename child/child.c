@@ -316,7 +316,8 @@ attach_namespaces (Child *c)
       || !join_ns (netns, CLONE_NEWNET, &error))
     child_fail (c, error);
   set_pdeathsig (c);
-  if (!netcfg_link_up ("lo", &error))
+  /* slirp4netns without -c leaves the namespace's links alone. */
+  if (!(c->slirp && c->net.no_configure) && !netcfg_link_up ("lo", &error))
     child_fail (c, error);
   if (c->slirp)
     setup_tap (c);

@@ -56,6 +56,8 @@ tap_setup (const NetCfg *cfg, GError **error)
 
   if (fd < 0)
     return -1;
+  if (cfg->no_configure)
+    return npte_steal_fd (&fd);
   if (!netcfg_link_set (cfg->ifname, cfg->mtu, cfg->has_mac ? cfg->mac : NULL, error)
       || !netcfg_link_up (cfg->ifname, error)
       || !netcfg_addr_add (cfg->ifname, AF_INET, &cfg->guest, cfg->prefix, error)

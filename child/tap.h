@@ -13,7 +13,8 @@
  *
  * Creates @cfg->ifname in the current network namespace, sets MTU and MAC,
  * brings it up, adds the namespace addresses (.100, and ::100 with IPv6)
- * and default routes via the gateway, all over netlink.
+ * and default routes via the gateway, all over netlink. With
+ * @cfg->no_configure it only creates (or attaches to) the device.
  *
  * Return: the TAP fd (non-blocking), or -1.
  */

@@ -237,6 +237,11 @@ netcfg_to_args (const NetCfg *cfg, GPtrArray *args)
       g_ptr_array_add (args, g_strdup ("--cidr6"));
       g_ptr_array_add (args, g_strdup_printf ("%s/%u", net6, cfg->prefix6));
     }
+  if (cfg->no_configure)
+    {
+      g_ptr_array_add (args, g_strdup ("--configure"));
+      g_ptr_array_add (args, g_strdup ("no"));
+    }
   if (cfg->has_mac)
     {
       g_ptr_array_add (args, g_strdup ("--mac"));
@@ -262,5 +267,11 @@ netcfg_from_arg (NetCfg *cfg, const char *name, const char *value, GError **erro
     }
   if (g_strcmp0 (name, "--mac") == 0)
     return netcfg_set_mac (cfg, value, error);
+  if (g_strcmp0 (name, "--configure") == 0 && (g_strcmp0 (value, "yes") == 0
+                                               || g_strcmp0 (value, "no") == 0))
+    {
+      cfg->no_configure = g_strcmp0 (value, "no") == 0;
+      return TRUE;
+    }
   return npte_set_error (error, EINVAL, "unknown network option %s", name);
 }

@@ -36,6 +36,7 @@ typedef struct {
   struct in6_addr dns6;
   struct in6_addr guest6;
   /* behaviour */
+  gboolean no_configure;    /* TAP only: no MTU, MAC, address, route (slirp4netns without -c) */
   gboolean disable_host_loopback;
   gboolean disable_dns;
   gboolean has_outbound;
