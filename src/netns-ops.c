@@ -601,6 +601,10 @@ netns_ops_create (const NetnsPaths *p, const char *name, gboolean slirp, GError 
 {
   pid_t keeper = 0;
 
+  /* Under the lock with no marker, a running attach of NAME is a leftover of a killed npte. */
+  stop_attach (p, name);
+  g_autofree char *old_state = netns_state_dir (p, name);
+  rm_rf (old_state);
   if (p->rootless && (keeper = netns_keeper_ensure (p, error)) == 0)
     return FALSE;
   if (!p->rootless && !prepare_run_netns (error))
