@@ -39,6 +39,7 @@
 #include "npte-error.h"
 #include "pool.h"
 #include "portmgr.h"
+#include "s4napi.h"
 #include "sigfwd.h"
 #include "slirp.h"
 #include "statedir.h"
@@ -63,6 +64,7 @@ typedef struct {
   SlirpNet *slirp;
   PortMgr *mgr;
   ApiServer *api;
+  S4nApiServer *s4napi;   /* npte slirp4netns: its JSON API instead */
   Sigfwd *sigfwd;
   NpteInfo info;
   char *info_dns[2];
@@ -427,7 +429,7 @@ fill_info (Parent *p)
   p->info = (NpteInfo){
     .api_version = NPTE_API_VERSION,
     .version = NPTE_VERSION,
-    .state_dir = p->sd->path,
+    .state_dir = p->sd != NULL ? p->sd->path : NULL,
     .child_pid = p->child_pid,
     .net_driver = net != NULL ? "slirp" : "none",
     .net_dns = none_dns,
@@ -517,12 +519,22 @@ start_serving (Parent *p, GError **error)
         }
     }
   fill_info (p);
-  g_autofree char *sock_path = p->opts->api_socket != NULL
-                                  ? g_strdup (p->opts->api_socket)
-                                  : statedir_file (p->sd, STATEDIR_API_SOCK);
-  p->api = api_server_new (p->loop, sock_path, p->mgr, &p->info, error);
-  if (p->api == NULL)
-    return FALSE;
+  if (p->opts->slirp4netns)
+    {
+      if (p->opts->api_socket != NULL
+          && (p->s4napi = s4napi_server_new (p->loop, p->opts->api_socket, p->mgr, p->opts->net,
+                                             error)) == NULL)
+        return FALSE;
+    }
+  else
+    {
+      g_autofree char *sock_path = p->opts->api_socket != NULL
+                                      ? g_strdup (p->opts->api_socket)
+                                      : statedir_file (p->sd, STATEDIR_API_SOCK);
+      p->api = api_server_new (p->loop, sock_path, p->mgr, &p->info, error);
+      if (p->api == NULL)
+        return FALSE;
+    }
   p->sigfwd = sigfwd_new (p->loop, parent_signal_cb, p, error);
   if (p->sigfwd == NULL)
     return FALSE;
@@ -538,7 +550,7 @@ start_serving (Parent *p, GError **error)
       ev_io_start (p->loop, &p->exit_w);
     }
   /* Before the payload runs, so it can rely on finding it. */
-  if (!statedir_write_child_pid (p->sd, p->child_pid, error))
+  if (p->sd != NULL && !statedir_write_child_pid (p->sd, p->child_pid, error))
     return FALSE;
   if (is_attach (p))
     {
@@ -558,6 +570,7 @@ static void
 teardown (Parent *p)
 {
   g_clear_pointer (&p->api, api_server_free);
+  g_clear_pointer (&p->s4napi, s4napi_server_free);
   g_clear_pointer (&p->mgr, portmgr_free);
   g_clear_pointer (&p->builtin, builtin_free);
   g_clear_pointer (&p->slirp, slirpnet_free);
@@ -589,10 +602,13 @@ parent_run (const NpteRunOptions *opts)
 
   signal (SIGPIPE, SIG_IGN);
   npte_raise_nofile ();
-  p.sd = statedir_open (opts->state_dir, &error);
-  if (p.sd == NULL)
-    npte_die_error (g_steal_pointer (&error));
-  g_setenv ("NPTE_STATE_DIR", p.sd->path, TRUE);
+  if (!opts->slirp4netns)
+    {
+      p.sd = statedir_open (opts->state_dir, &error);
+      if (p.sd == NULL)
+        npte_die_error (g_steal_pointer (&error));
+      g_setenv ("NPTE_STATE_DIR", p.sd->path, TRUE);
+    }
   if (!write_resolv_conf (&p, &error))
     goto fail;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)

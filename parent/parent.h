@@ -22,6 +22,9 @@ typedef struct {
   const char *userns_path;   /* user namespace to join first (default: the PID's) */
   const char *api_socket;    /* API socket path instead of $STATE/api.sock */
   gboolean source_loopback;  /* --source-address=loopback: do not preserve client addresses */
+  /* npte slirp4netns: slirp4netns' JSON API on api_socket (none if NULL) instead of the REST
+   * API, and no state dir */
+  gboolean slirp4netns;
 } NpteRunOptions;
 
 /**

@@ -16,6 +16,9 @@ typedef struct {
 /* NULL-terminated table, in src/npte.c. */
 extern const NpteCommand npte_commands[];
 
+/* npte slirp4netns (src/cmd-slirp4netns.c); also npte run as slirp4netns / npte-slirp4netns. */
+int cmd_slirp4netns (int argc, char **argv);
+
 /* npte netns and its keeper, npte __netns-keeper (src/cmd-netns.c). */
 int cmd_netns (int argc, char **argv);
 int cmd_netns_keeper (int argc, char **argv);

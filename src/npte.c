@@ -369,6 +369,7 @@ cmd_attach (int argc, char **argv)
 
 /* Sub-commands in files of their own; add one line per command. */
 const NpteCommand npte_commands[] = {
+  { "slirp4netns", cmd_slirp4netns },
   { "netns", cmd_netns },
   { "__netns-keeper", cmd_netns_keeper },
   { NULL, NULL },
@@ -379,6 +380,10 @@ main (int argc, char **argv)
 {
   if (argc >= 2 && strcmp (argv[1], CHILD_ARGV1) == 0)
     return child_main (argc, argv);
+  const char *base = argc >= 1 ? strrchr (argv[0], '/') : NULL;
+  base = base != NULL ? base + 1 : argc >= 1 ? argv[0] : "";
+  if (strcmp (base, "slirp4netns") == 0 || strcmp (base, "npte-slirp4netns") == 0)
+    return cmd_slirp4netns (argc, argv);
   npte_log_init (NULL, FALSE);
   if (argc < 2)
     {
