@@ -48,6 +48,7 @@ static const char netns_usage[] =
 
 /* Flags taken out of the words. */
 typedef struct {
+  gboolean help;
   gboolean dry_run;
   gboolean json;
   const char *net;   /* --net value, or NULL */
@@ -103,7 +104,9 @@ split_flags (int argc, char **argv, Flags *flags, GPtrArray *words)
   for (int i = 0; i < argc; i++)
     {
       const char *a = argv[i];
-      if (strcmp (a, "--dry-run") == 0)
+      if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
+        flags->help = TRUE;
+      else if (strcmp (a, "--dry-run") == 0)
         flags->dry_run = TRUE;
       else if (strcmp (a, "--json") == 0)
         flags->json = TRUE;
@@ -410,6 +413,11 @@ cmd_netns (int argc, char **argv)
   if (strcmp (verb, "exec") == 0)
     return verb_exec (p, argc - 2, argv + 2);
   split_flags (argc - 2, argv + 2, &flags, words);
+  if (flags.help)
+    {
+      fputs (netns_usage, stdout);
+      return 0;
+    }
   char **w = (char **) words->pdata;
   if (strcmp (verb, "create") == 0)
     return verb_create (p, w, &flags);

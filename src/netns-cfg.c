@@ -178,8 +178,10 @@ parse_link_add (Words *w, NetnsCfgOp *op, GError **error)
     return FALSE;
   if ((s = need_word (w, "\"type veth\" or \"type bridge\"", error)) == NULL)
     return FALSE;
-  if (strcmp (s, "type") != 0 || (s = need_word (w, "link type", error)) == NULL)
+  if (strcmp (s, "type") != 0)
     return npte_set_error (error, EINVAL, "expected \"type veth\" or \"type bridge\"");
+  if ((s = need_word (w, "link type (veth or bridge)", error)) == NULL)
+    return FALSE;
   if (strcmp (s, "bridge") == 0)
     {
       op->kind = NETNS_CFG_LINK_ADD_BRIDGE;
@@ -312,7 +314,7 @@ parse_add_del (Words *w, gboolean *add, NetnsCfgOp *op, GError **error)
 static gboolean
 parse_route (Words *w, NetnsCfgOp *op, GError **error)
 {
-  gboolean add;
+  gboolean add = FALSE;
   const char *dest, *s;
   int gw_family = 0;
 
@@ -357,7 +359,7 @@ parse_route (Words *w, NetnsCfgOp *op, GError **error)
 static gboolean
 parse_neigh (Words *w, NetnsCfgOp *op, GError **error)
 {
-  gboolean add;
+  gboolean add = FALSE;
   const char *s;
 
   if (!parse_add_del (w, &add, op, error)
@@ -392,7 +394,7 @@ gboolean
 netns_cfg_parse (int argc, char **argv, NetnsCfgOp *op, GError **error)
 {
   Words w = { argc, argv, 1 };
-  gboolean add;
+  gboolean add = FALSE;
 
   memset (op, 0, sizeof *op);
   if (argc < 1)

@@ -54,7 +54,7 @@
 /* How long its exit is waited for, per signal. */
 #define ATTACH_STOP_MS 5000
 /* Largest report a helper may send (a show of a big namespace). */
-#define HELPER_MAX_REPORT (64 * 1024 * 1024)
+#define HELPER_MAX_REPORT ((gsize) 64 << 20)
 
 /* Namespaces a helper joins, in this order; -1 to stay. */
 typedef struct {

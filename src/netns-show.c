@@ -18,7 +18,10 @@ netns_json_string (GString *out, const char *s)
       return;
     }
   if (!g_utf8_validate (s, -1, NULL))
-    s = fixed = g_utf8_make_valid (s, -1);
+    {
+      fixed = g_utf8_make_valid (s, -1);
+      s = fixed;
+    }
   g_string_append_c (out, '"');
   for (const unsigned char *c = (const unsigned char *) s; *c != '\0'; c++)
     {
@@ -83,7 +86,8 @@ static const NameOf nud_states[] = {
   { NUD_NOARP, "noarp" },           { NUD_PERMANENT, "permanent" }, { NUD_NONE, "none" },
 };
 
-#define NAME_OF(table, value, buf) name_of (table, G_N_ELEMENTS (table), value, buf, sizeof buf)
+#define NAME_OF(table, value, buf) \
+  name_of ((table), G_N_ELEMENTS (table), (value), (buf), sizeof (buf))
 
 /* format_ip() - (transfer full) the address text of @family. */
 static char *

@@ -72,6 +72,8 @@ class Registry:
     def npte(self, *args, timeout=60, check=False, input=None):
         r = subprocess.run([NPTE, "netns"] + [str(a) for a in args], env=self.env,
                            capture_output=True, text=True, timeout=timeout, input=input)
+        if "GLib" in r.stderr or "CRITICAL" in r.stderr or "Sanitizer" in r.stderr:
+            raise AssertionError("npte netns %s: %s" % (args, r.stderr))
         if check and r.returncode != 0:
             raise AssertionError("npte netns %s: exit %d: %s" % (args, r.returncode, r.stderr))
         return r

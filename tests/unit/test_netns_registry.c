@@ -539,5 +539,7 @@ main (void)
     cmocka_unit_test (test_script_destroy_and_cfg),
   };
 
+  /* A GError set twice (or any GLib warning) is a bug: abort the test. */
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL);
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
