@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "builtin.h"
+#include "portspec.h"
 #include "porttable.h"
 
 typedef struct {
@@ -46,14 +47,34 @@ gboolean builtin_pipe_get (Builtin *b, BuiltinPipe *p);
 void builtin_pipe_put (Builtin *b, BuiltinPipe *p, gboolean empty);
 
 /**
- * builtin_listen() - create, bind and (for TCP) listen the host socket of @entry
- * @entry: the port; a parent port of 0 is replaced by the one the kernel chose
- * @error: EACCES for a privileged port (naming net.ipv4.ip_unprivileged_port_start),
- *         EADDRINUSE naming the address
+ * builtin_bind_plan() - bind (and for TCP listen) a socket of one listener
+ * @entry: the port (for messages; a port 0 is filled in when @fill_port)
+ * @plan: address, family, socket type, v6only
+ * @fd: a socket to use (a namespace socket from the pool, for reverse
+ *      ports), or -1 to create one on the host
+ * @fill_port: write the kernel-chosen port back (parent_port for forward,
+ *             child_port for reverse) when the plan's port is 0
+ * @error: EACCES for a privileged host port (naming
+ *         net.ipv4.ip_unprivileged_port_start), EADDRINUSE naming the address
  *
- * Return: the non-blocking socket, or -1.
+ * Return: the non-blocking socket (@fd or a new one), or -1 (@fd closed).
  */
-int builtin_listen (PortEntry *entry, GError **error);
+int builtin_bind_plan (PortEntry *entry, const PortListenPlan *plan, int fd, gboolean fill_port,
+                       GError **error);
+
+/*
+ * One listener: a port entry has one per port of its range (two per port for
+ * a reverse port listening on both 127.0.0.1 and ::1). Forward: @lfd is on
+ * the host and every flow connects a pooled namespace socket to @target.
+ * Reverse: @lfd lives in the namespace and every flow connects a host
+ * socket to @target.
+ */
+gpointer builtin_tcp_listener_new (Builtin *b, PortEntry *entry, int lfd, gboolean reverse,
+                                   const struct sockaddr_storage *target, socklen_t target_len);
+void builtin_tcp_listener_free (Builtin *b, gpointer listener);
+gpointer builtin_udp_listener_new (Builtin *b, PortEntry *entry, int lfd, gboolean reverse,
+                                   const struct sockaddr_storage *target, socklen_t target_len);
+void builtin_udp_listener_free (Builtin *b, gpointer listener);
 
 /**
  * builtin_preserve_source() - bind a namespace socket to the client's address
@@ -72,9 +93,5 @@ int builtin_listen (PortEntry *entry, GError **error);
 void builtin_preserve_source (Builtin *b, int fd, const struct sockaddr_storage *client,
                               const struct sockaddr_storage *target);
 
-gboolean builtin_tcp_open (Builtin *b, PortEntry *entry, GError **error);
-void builtin_tcp_close (Builtin *b, PortEntry *entry);
-gboolean builtin_udp_open (Builtin *b, PortEntry *entry, GError **error);
-void builtin_udp_close (Builtin *b, PortEntry *entry);
 
 #endif /* NPTE_BUILTIN_INTERNAL_H */

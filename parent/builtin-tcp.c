@@ -58,6 +58,7 @@ struct TcpPort {
   gboolean pressure;    /* paused by fd exhaustion; logged once per episode */
   struct sockaddr_storage target;
   socklen_t target_len;
+  gboolean reverse;     /* lfd is in the namespace; upstream sockets are made on the host */
   GQueue conns;
 };
 
@@ -292,7 +293,8 @@ conn_got_socket (gpointer user_data, int fd)
     }
   c->nfd = fd;
   setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  builtin_preserve_source (c->port->b, fd, &c->client, &c->port->target);
+  if (!c->port->reverse)
+    builtin_preserve_source (c->port->b, fd, &c->client, &c->port->target);
   c->up.dst = c->down.src = fd;
   ev_io_set (&c->up.w, fd, EV_WRITE);
   ev_io_set (&c->down.r, fd, EV_READ);
@@ -361,6 +363,16 @@ conn_new (TcpPort *port, int cfd, const struct sockaddr_storage *client)
   port->entry->counters.conns_accepted++;
   port->entry->counters.conns_active++;
 
+  if (port->reverse)
+    {
+      /* Namespace -> host: the upstream socket is an ordinary host socket. */
+      fd = socket (port->target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0)
+        conn_error (c, "socket", errno);
+      else
+        conn_got_socket (c, fd);
+      return;
+    }
   fd = nspool_take (port->b->pool, port->target.ss_family, SOCK_STREAM);
   if (fd >= 0)
     conn_got_socket (c, fd);
@@ -440,41 +452,38 @@ accept_cb (struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
-gboolean
-builtin_tcp_open (Builtin *b, PortEntry *entry, GError **error)
+gpointer
+builtin_tcp_listener_new (Builtin *b, PortEntry *entry, int lfd, gboolean reverse,
+                          const struct sockaddr_storage *target, socklen_t target_len)
 {
-  int lfd = builtin_listen (entry, error);
-
-  if (lfd < 0)
-    return FALSE;
   TcpPort *port = g_new0 (TcpPort, 1);
+
   port->b = b;
   port->entry = entry;
   port->lfd = lfd;
-  portspec_child_target (&entry->spec, &port->target, &port->target_len);
+  port->reverse = reverse;
+  port->target = *target;
+  port->target_len = target_len;
   g_queue_init (&port->conns);
   ev_io_init (&port->accept_w, accept_cb, lfd, EV_READ);
   port->accept_w.data = port;
   ev_timer_init (&port->backoff_w, backoff_cb, TCP_ACCEPT_BACKOFF, 0.);
   port->backoff_w.data = port;
   ev_io_start (b->loop, &port->accept_w);
-  nspool_prefill (b->pool, port->target.ss_family, SOCK_STREAM);
-  entry->handle = port;
-  return TRUE;
+  if (!reverse)
+    nspool_prefill (b->pool, port->target.ss_family, SOCK_STREAM);
+  return port;
 }
 
 void
-builtin_tcp_close (Builtin *b, PortEntry *entry)
+builtin_tcp_listener_free (Builtin *b, gpointer listener)
 {
-  TcpPort *port = entry->handle;
+  TcpPort *port = listener;
 
-  if (port == NULL)
-    return;
   ev_io_stop (b->loop, &port->accept_w);
   ev_timer_stop (b->loop, &port->backoff_w);
   close (port->lfd);
   while (port->conns.head != NULL)
     conn_close (port->conns.head->data, FALSE);
   g_free (port);
-  entry->handle = NULL;
 }

@@ -52,6 +52,7 @@ struct UdpPort {
   GQueue lru;
   struct sockaddr_storage target;
   socklen_t target_len;
+  gboolean reverse;     /* lfd is in the namespace; flows use host sockets */
 };
 
 static guint
@@ -198,7 +199,7 @@ flow_got_socket (gpointer user_data, int fd)
   UdpPort *port = f->port;
 
   f->waiting = FALSE;
-  if (fd >= 0)
+  if (fd >= 0 && !port->reverse)
     builtin_preserve_source (port->b, fd, &f->client, &port->target);
   if (fd < 0 || connect (fd, (struct sockaddr *) &port->target, port->target_len) < 0)
     {
@@ -251,6 +252,12 @@ flow_new (UdpPort *port, const UdpKey *key, const struct sockaddr_storage *clien
   port->entry->counters.conns_accepted++;
   port->entry->counters.conns_active++;
 
+  if (port->reverse)
+    {
+      flow_got_socket (f, socket (port->target.ss_family,
+                                  SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+      return f;
+    }
   int fd = nspool_take (port->b->pool, port->target.ss_family, SOCK_DGRAM);
   if (fd >= 0)
     flow_got_socket (f, fd);
@@ -334,22 +341,21 @@ sweep_cb (struct ev_loop *loop, ev_timer *w, int revents)
     }
 }
 
-gboolean
-builtin_udp_open (Builtin *b, PortEntry *entry, GError **error)
+gpointer
+builtin_udp_listener_new (Builtin *b, PortEntry *entry, int lfd, gboolean reverse,
+                          const struct sockaddr_storage *target, socklen_t target_len)
 {
-  int lfd = builtin_listen (entry, error);
-
-  if (lfd < 0)
-    return FALSE;
   if (b->udp_bufs == NULL)
     b->udp_bufs = g_malloc ((gsize) BUILTIN_UDP_BATCH * BUILTIN_UDP_BUFSIZE);
   UdpPort *port = g_new0 (UdpPort, 1);
   port->b = b;
   port->entry = entry;
   port->lfd = lfd;
+  port->reverse = reverse;
   port->flows = g_hash_table_new (key_hash, key_equal);
   g_queue_init (&port->lru);
-  portspec_child_target (&entry->spec, &port->target, &port->target_len);
+  port->target = *target;
+  port->target_len = target_len;
   ev_io_init (&port->r, listener_cb, lfd, EV_READ);
   port->r.data = port;
   ev_io_start (b->loop, &port->r);
@@ -357,18 +363,16 @@ builtin_udp_open (Builtin *b, PortEntry *entry, GError **error)
   ev_timer_init (&port->sweep, sweep_cb, every, every);
   port->sweep.data = port;
   ev_timer_start (b->loop, &port->sweep);
-  nspool_prefill (b->pool, port->target.ss_family, SOCK_DGRAM);
-  entry->handle = port;
-  return TRUE;
+  if (!reverse)
+    nspool_prefill (b->pool, port->target.ss_family, SOCK_DGRAM);
+  return port;
 }
 
 void
-builtin_udp_close (Builtin *b, PortEntry *entry)
+builtin_udp_listener_free (Builtin *b, gpointer listener)
 {
-  UdpPort *port = entry->handle;
+  UdpPort *port = listener;
 
-  if (port == NULL)
-    return;
   ev_io_stop (b->loop, &port->r);
   ev_timer_stop (b->loop, &port->sweep);
   close (port->lfd);
@@ -376,5 +380,4 @@ builtin_udp_close (Builtin *b, PortEntry *entry)
     flow_close (port->lru.head->data);
   g_hash_table_unref (port->flows);
   g_free (port);
-  entry->handle = NULL;
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -59,38 +60,52 @@ builtin_pipe_put (Builtin *b, BuiltinPipe *p, gboolean empty)
 }
 
 int
-builtin_listen (PortEntry *entry, GError **error)
+builtin_bind_plan (PortEntry *entry, const PortListenPlan *plan, int fd_in, gboolean fill_port,
+                   GError **error)
 {
-  PortListenPlan plan;
   char addr[NPTE_SOCKADDR_STRLEN];
   const int one = 1;
+  npte_autofd int fd = fd_in;
 
-  portspec_listen_plan (&entry->spec, &plan);
-  npte_sockaddr_format ((struct sockaddr *) &plan.addr, addr);
-  npte_autofd int fd = socket (plan.family, plan.socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  npte_sockaddr_format ((const struct sockaddr *) &plan->addr, addr);
+  if (fd < 0)
+    fd = socket (plan->family, plan->socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     {
       npte_set_errno (error, errno, "socket for %s", addr);
       return -1;
     }
-  if (plan.family == AF_INET6)
+  if (plan->family == AF_INET6)
     {
-      const int v6only = plan.v6only ? 1 : 0;
+      const int v6only = plan->v6only ? 1 : 0;
       setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
     }
-  if (plan.socktype == SOCK_STREAM)
+  if (plan->socktype == SOCK_STREAM)
     setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind (fd, (struct sockaddr *) &plan.addr, plan.addrlen) < 0)
+  if (bind (fd, (const struct sockaddr *) &plan->addr, plan->addrlen) < 0)
     {
-      portmgr_bind_error (&entry->spec, errno, addr, error);
+      int errsv = errno;
+      if (entry->spec.reverse)
+        npte_set_errno (error, errsv, "bind %s/%s inside the namespace", addr,
+                        portproto_to_string (entry->spec.proto));
+      else
+        {
+          /* The message names the port of the range that failed. */
+          PortSpec failed = entry->spec;
+          failed.parent_port = ntohs (plan->family == AF_INET6
+                                       ? ((const struct sockaddr_in6 *) &plan->addr)->sin6_port
+                                       : ((const struct sockaddr_in *) &plan->addr)->sin_port);
+          failed.count = 1;
+          portmgr_bind_error (&failed, errsv, addr, error);
+        }
       return -1;
     }
-  if (plan.socktype == SOCK_STREAM && listen (fd, 4096) < 0)
+  if (plan->socktype == SOCK_STREAM && listen (fd, 4096) < 0)
     {
       npte_set_errno (error, errno, "listen on %s", addr);
       return -1;
     }
-  if (entry->spec.parent_port == 0)
+  if (fill_port)
     {
       struct sockaddr_storage ss;
       socklen_t len = sizeof ss;
@@ -99,11 +114,63 @@ builtin_listen (PortEntry *entry, GError **error)
           npte_set_errno (error, errno, "getsockname");
           return -1;
         }
-      entry->spec.parent_port = ntohs (ss.ss_family == AF_INET6
-                                           ? ((struct sockaddr_in6 *) &ss)->sin6_port
-                                           : ((struct sockaddr_in *) &ss)->sin_port);
+      int port = ntohs (ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &ss)->sin6_port
+                                                 : ((struct sockaddr_in *) &ss)->sin_port);
+      if (entry->spec.reverse)
+        entry->spec.child_port = port;
+      else
+        entry->spec.parent_port = port;
     }
   return npte_steal_fd (&fd);
+}
+
+/**
+ * count_open_fds() - how many fds this process has open now
+ *
+ * Return: the count (from /proc/self/fd), or 0 if unknown.
+ */
+static guint
+count_open_fds (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  if (dir == NULL)
+    return 0;
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/**
+ * check_fd_budget() - fail at once when a port would need more fds than are left
+ * @entry: the port
+ * @listeners: how many listening sockets it needs
+ * @error: EMFILE naming the limit, the need and how to raise it
+ *
+ * Return: TRUE if there is room (with a margin for flows and the API).
+ */
+static gboolean
+check_fd_budget (const PortEntry *entry, guint listeners, GError **error)
+{
+  struct rlimit rl;
+  const guint margin = 256;
+
+  if (listeners < 64 || getrlimit (RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+    return TRUE;
+  guint open_now = count_open_fds ();
+  if ((guint64) open_now + listeners + margin <= rl.rlim_cur)
+    return TRUE;
+  return npte_set_error (error, EMFILE,
+                         "port %d needs %u file descriptors (one per port of the range) but only "
+                         "%" G_GUINT64_FORMAT " of the limit of %" G_GUINT64_FORMAT
+                         " are free (RLIMIT_NOFILE soft %" G_GUINT64_FORMAT ", hard %"
+                         G_GUINT64_FORMAT "); raise the limit (ulimit -Hn, or LimitNOFILE= in a "
+                         "systemd unit) or publish a smaller range",
+                         entry->id, listeners,
+                         (guint64) rl.rlim_cur > open_now + margin
+                             ? (guint64) rl.rlim_cur - open_now - margin : 0,
+                         (guint64) rl.rlim_cur, (guint64) rl.rlim_cur, (guint64) rl.rlim_max);
 }
 
 /**
@@ -186,32 +253,127 @@ builtin_preserve_source (Builtin *b, int fd, const struct sockaddr_storage *clie
     npte_debug ("bind to the client address: %s", g_strerror (errno));
 }
 
+/**
+ * listener_new() - one listener of @entry, TCP or UDP by its proto
+ * @b: driver
+ * @entry: the port
+ * @lfd: bound socket (consumed)
+ * @target: where its flows connect
+ * @len: length of @target
+ *
+ * Return: (transfer full) the listener.
+ */
+static gpointer
+listener_new (Builtin *b, PortEntry *entry, int lfd, const struct sockaddr_storage *target,
+              socklen_t len)
+{
+  if (portproto_is_tcp (entry->spec.proto))
+    return builtin_tcp_listener_new (b, entry, lfd, entry->spec.reverse, target, len);
+  return builtin_udp_listener_new (b, entry, lfd, entry->spec.reverse, target, len);
+}
+
+/**
+ * open_reverse_at() - the namespace listeners of port @index of a reverse spec
+ * @b: driver
+ * @entry: the port
+ * @index: port of the range
+ * @out: listeners so far (appended to)
+ * @error: EAGAIN when the namespace socket pool is empty, or a bind error
+ *
+ * The listening socket is a pooled namespace socket, bound and listened by
+ * the parent: it stays in the namespace it was made in.
+ *
+ * Return: TRUE on success.
+ */
+static gboolean
+open_reverse_at (Builtin *b, PortEntry *entry, int index, GPtrArray *out, GError **error)
+{
+  PortListenPlan plans[2];
+  struct sockaddr_storage target;
+  socklen_t len;
+  int n = portspec_reverse_listen (&entry->spec, index, plans);
+
+  portspec_reverse_target (&entry->spec, index, &target, &len);
+  for (int i = 0; i < n; i++)
+    {
+      int fd = nspool_take (b->pool, plans[i].family, plans[i].socktype);
+      if (fd < 0)
+        return npte_set_error (error, EAGAIN,
+                               "no namespace socket is ready yet (the pool is refilling); retry");
+      /* A child port 0 (auto) is filled by the first listener; the second uses it. */
+      if (i > 0 && entry->spec.child_port > 0)
+        portspec_reverse_listen (&entry->spec, index, plans);
+      fd = builtin_bind_plan (entry, &plans[i], fd, entry->spec.child_port == 0, error);
+      if (fd < 0)
+        return FALSE;
+      g_ptr_array_add (out, listener_new (b, entry, fd, &target, len));
+    }
+  return TRUE;
+}
+
+static void
+free_listeners (Builtin *b, const PortEntry *entry, GPtrArray *ls)
+{
+  for (guint i = 0; i < ls->len; i++)
+    {
+      if (portproto_is_tcp (entry->spec.proto))
+        builtin_tcp_listener_free (b, g_ptr_array_index (ls, i));
+      else
+        builtin_udp_listener_free (b, g_ptr_array_index (ls, i));
+    }
+  g_ptr_array_unref (ls);
+}
+
 static gboolean
 builtin_open (gpointer driver, PortEntry *entry, GError **error)
 {
   Builtin *b = driver;
+  const int count = portspec_count (&entry->spec);
+  GPtrArray *ls = g_ptr_array_sized_new ((guint) count);
 
-  if (portproto_is_tcp (entry->spec.proto))
-    return builtin_tcp_open (b, entry, error);
-  if (portproto_is_udp (entry->spec.proto))
-    return builtin_udp_open (b, entry, error);
-  return npte_set_error (error, EPROTONOSUPPORT, "unsupported port protocol %s",
-                         portproto_to_string (entry->spec.proto));
+  if (!portproto_is_tcp (entry->spec.proto) && !portproto_is_udp (entry->spec.proto))
+    return npte_set_error (error, EPROTONOSUPPORT, "unsupported port protocol %s",
+                           portproto_to_string (entry->spec.proto));
+  if (!check_fd_budget (entry, (guint) count * (entry->spec.reverse ? 2u : 1u), error))
+    goto fail;
+  for (int i = 0; i < count; i++)
+    {
+      if (entry->spec.reverse)
+        {
+          if (!open_reverse_at (b, entry, i, ls, error))
+            goto fail;
+          continue;
+        }
+      PortListenPlan plan;
+      struct sockaddr_storage target;
+      socklen_t len;
+      portspec_listen_plan_at (&entry->spec, i, &plan);
+      portspec_child_target_at (&entry->spec, i, &target, &len);
+      int fd = builtin_bind_plan (entry, &plan, -1, count == 1 && entry->spec.parent_port == 0,
+                                  error);
+      if (fd < 0)
+        goto fail;
+      g_ptr_array_add (ls, listener_new (b, entry, fd, &target, len));
+    }
+  entry->handle = ls;
+  return TRUE;
+
+fail:
+  free_listeners (b, entry, ls);
+  return FALSE;
 }
 
 static void
 builtin_close (gpointer driver, PortEntry *entry)
 {
-  Builtin *b = driver;
-
-  if (portproto_is_tcp (entry->spec.proto))
-    builtin_tcp_close (b, entry);
-  else if (portproto_is_udp (entry->spec.proto))
-    builtin_udp_close (b, entry);
+  if (entry->handle != NULL)
+    free_listeners (driver, entry, entry->handle);
+  entry->handle = NULL;
 }
 
 const PortDriverOps builtin_ops = {
   .name = "builtin",
+  .supports_reverse = TRUE,
   .protos = builtin_protos,
   .disallow_loopback_child_ip = FALSE,
   .open = builtin_open,
@@ -230,6 +392,11 @@ builtin_new (struct ev_loop *loop, NsPool *pool, const BuiltinConfig *config)
   if (config != NULL)
     b->config = *config;
   b->spare_pipes = g_array_new (FALSE, FALSE, sizeof (BuiltinPipe));
+  /* Reverse ports take a namespace socket synchronously: have some ready. */
+  nspool_prefill (pool, AF_INET, SOCK_STREAM);
+  nspool_prefill (pool, AF_INET6, SOCK_STREAM);
+  nspool_prefill (pool, AF_INET, SOCK_DGRAM);
+  nspool_prefill (pool, AF_INET6, SOCK_DGRAM);
   b->pipe_size = BUILTIN_PIPE_SIZE;
   return b;
 }

@@ -112,6 +112,10 @@ check_driver (const PortDriverOps *ops, const PortSpec *spec, GError **error)
   if (!driver_supports (ops, spec->proto))
     return npte_set_error (error, EPROTONOSUPPORT, "unsupported port protocol %s for driver %s",
                            portproto_to_string (spec->proto), ops->name);
+  if (spec->reverse && !ops->supports_reverse)
+    return npte_set_error (error, EPROTONOSUPPORT,
+                           "port driver %s does not support reverse ports (use the builtin "
+                           "driver)", ops->name);
   /* In a reverse spec the ChildIP is where the namespace side listens, not a target. */
   if (ops->disallow_loopback_child_ip && !spec->reverse && is_loopback (spec->child_ip))
     return npte_set_error (error, EINVAL,

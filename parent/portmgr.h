@@ -16,6 +16,7 @@ typedef struct {
   const char *name;              /* "builtin", "slirp" */
   const char *const *protos;     /* NULL-terminated, e.g. {"tcp","tcp4",...,NULL} */
   gboolean disallow_loopback_child_ip;
+  gboolean supports_reverse;     /* namespace -> host ports */
   /**
    * open() - start forwarding @entry->spec
    * @driver: driver instance

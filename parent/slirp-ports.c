@@ -114,18 +114,29 @@ guest_address (const SlirpNet *net, const PortSpec *spec, struct sockaddr_storag
   return TRUE;
 }
 
+/**
+ * add_one() - one hostfwd: port @index of @entry's range
+ * @net: the slirp network
+ * @entry: the port
+ * @index: port of the range
+ * @fwds: forwards added so far (appended to)
+ * @error: error on failure
+ *
+ * Return: TRUE on success.
+ */
 static gboolean
-slirp_port_open (gpointer driver, PortEntry *entry, GError **error)
+add_one (SlirpNet *net, PortEntry *entry, int index, GArray *fwds, GError **error)
 {
-  SlirpNet *net = driver;
   PortListenPlan plan;
   struct sockaddr_storage ga;
   socklen_t glen = 0;
   char addr[NPTE_SOCKADDR_STRLEN];
+  SlirpFwd fwd;
 
   if (!guest_address (net, &entry->spec, &ga, &glen, error))
     return FALSE;
-  portspec_listen_plan (&entry->spec, &plan);
+  set_port (&ga, entry->spec.child_port + index);
+  portspec_listen_plan_at (&entry->spec, index, &plan);
   if (entry->spec.parent_port == 0)
     {
       int port = pick_free_port (&plan, error);
@@ -133,41 +144,67 @@ slirp_port_open (gpointer driver, PortEntry *entry, GError **error)
         return FALSE;
       set_port (&plan.addr, port);
     }
-  SlirpFwd *fwd = g_new0 (SlirpFwd, 1);
-  fwd->haddr = plan.addr;
-  fwd->hlen = plan.addrlen;
-  fwd->flags = (portproto_is_udp (entry->spec.proto) ? SLIRP_HOSTFWD_UDP : 0)
-               | (plan.family == AF_INET6 && plan.v6only ? SLIRP_HOSTFWD_V6ONLY : 0);
+  fwd.haddr = plan.addr;
+  fwd.hlen = plan.addrlen;
+  fwd.flags = (portproto_is_udp (entry->spec.proto) ? SLIRP_HOSTFWD_UDP : 0)
+              | (plan.family == AF_INET6 && plan.v6only ? SLIRP_HOSTFWD_V6ONLY : 0);
   npte_sockaddr_format ((struct sockaddr *) &plan.addr, addr);
-  if (slirp_add_hostxfwd (slirpnet_slirp (net), (struct sockaddr *) &fwd->haddr, fwd->hlen,
-                          (struct sockaddr *) &ga, glen, fwd->flags)
+  if (slirp_add_hostxfwd (slirpnet_slirp (net), (struct sockaddr *) &fwd.haddr, fwd.hlen,
+                          (struct sockaddr *) &ga, glen, fwd.flags)
       < 0)
     {
+      PortSpec one = entry->spec;
       int errsv = errno;
-      g_free (fwd);
-      return portmgr_bind_error (&entry->spec, errsv, addr, error);
+      one.parent_port = ntohs (plan.family == AF_INET6
+                                   ? ((struct sockaddr_in6 *) &plan.addr)->sin6_port
+                                   : ((struct sockaddr_in *) &plan.addr)->sin_port);
+      one.count = 1;
+      return portmgr_bind_error (&one, errsv, addr, error);
     }
   if (entry->spec.parent_port == 0)
     entry->spec.parent_port = ntohs (plan.family == AF_INET6
                                          ? ((struct sockaddr_in6 *) &plan.addr)->sin6_port
                                          : ((struct sockaddr_in *) &plan.addr)->sin_port);
-  entry->handle = fwd;
+  g_array_append_val (fwds, fwd);
+  return TRUE;
+}
+
+static void
+remove_all (SlirpNet *net, GArray *fwds)
+{
+  for (guint i = 0; i < fwds->len; i++)
+    {
+      SlirpFwd *fwd = &g_array_index (fwds, SlirpFwd, i);
+      if (slirp_remove_hostxfwd (slirpnet_slirp (net), (struct sockaddr *) &fwd->haddr,
+                                 fwd->hlen, fwd->flags)
+          < 0)
+        npte_debug ("slirp: remove forward: not found");
+    }
+  g_array_unref (fwds);
+}
+
+static gboolean
+slirp_port_open (gpointer driver, PortEntry *entry, GError **error)
+{
+  SlirpNet *net = driver;
+  const int count = portspec_count (&entry->spec);
+  GArray *fwds = g_array_sized_new (FALSE, FALSE, sizeof (SlirpFwd), (guint) count);
+
+  for (int i = 0; i < count; i++)
+    if (!add_one (net, entry, i, fwds, error))
+      {
+        remove_all (net, fwds);
+        return FALSE;
+      }
+  entry->handle = fwds;
   return TRUE;
 }
 
 static void
 slirp_port_close (gpointer driver, PortEntry *entry)
 {
-  SlirpNet *net = driver;
-  SlirpFwd *fwd = entry->handle;
-
-  if (fwd == NULL)
-    return;
-  if (slirp_remove_hostxfwd (slirpnet_slirp (net), (struct sockaddr *) &fwd->haddr, fwd->hlen,
-                             fwd->flags)
-      < 0)
-    npte_debug ("slirp: remove forward of port %d: not found", entry->id);
-  g_free (fwd);
+  if (entry->handle != NULL)
+    remove_all (driver, entry->handle);
   entry->handle = NULL;
 }
 

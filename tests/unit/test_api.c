@@ -70,7 +70,8 @@ fake_close (gpointer driver, PortEntry *entry)
 
 static const char *const fake_protos[] = { "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", NULL };
 static const PortDriverOps fake_ops = {
-  .name = "fake", .protos = fake_protos, .open = fake_open, .close = fake_close,
+  .name = "fake", .protos = fake_protos, .supports_reverse = TRUE, .open = fake_open,
+  .close = fake_close,
 };
 
 static const char *const test_dns[] = { "10.0.2.3", NULL };

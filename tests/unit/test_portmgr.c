@@ -71,6 +71,7 @@ static const PortDriverOps fake_ops = {
   .name = "fake",
   .protos = all_protos,
   .disallow_loopback_child_ip = FALSE,
+  .supports_reverse = TRUE,
   .open = fake_open,
   .close = fake_close,
 };
@@ -439,8 +440,9 @@ test_reverse (void **state)
   assert_int_equal (add_ok (mgr, "<7000-7009:7000-7009/tcp")->spec.count, 10);
   add_fails (mgr, "<1:7009/tcp", EADDRINUSE,
              "conflict with ID 5 (reverse 7000-7009:7000-7009/tcp)");
-  /* In a reverse port the ChildIP is a listen address: no loopback refusal. */
-  assert_int_equal (add_ok (strict, "<5432:127.0.0.1:5432/tcp")->id, 1);
+  /* A driver without reverse support (slirp) refuses reverse ports up front. */
+  add_fails (strict, "<5432:127.0.0.1:5432/tcp", EPROTONOSUPPORT,
+             "port driver fakeslirp does not support reverse ports (use the builtin driver)");
   add_fails (strict, "8080:127.0.0.1:80/tcp", EINVAL,
              "ChildIP 127.0.0.1 is a loopback address, which the fakeslirp port driver cannot "
              "reach; leave ChildIP out or use the namespace's own address");
