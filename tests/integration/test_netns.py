@@ -218,6 +218,40 @@ class Lifecycle(NetnsTest):
         self.assertEqual(sorted(os.listdir(r.reg)), [])
         self.assertExit(r.npte("destroy", a), 2, "not managed by npte")
 
+    def test_registry_location(self):
+        r = self.r
+        n = r.name("where")
+        if ROOT:
+            # Without NPTE_NETNS_RUN_DIR root's registry is /run/npte; the dry run shows it
+            # without touching it.
+            env = dict(r.env)
+            env.pop("NPTE_NETNS_RUN_DIR")
+            res = subprocess.run([NPTE, "netns", "create", n, "--dry-run"], env=env,
+                                 capture_output=True, text=True, timeout=20)
+            self.assertExit(res, 0)
+            self.assertIn('(set -C && : > "/run/npte/netns/%s")' % n, res.stdout)
+            self.assertIn("ip netns add %s\n" % n, res.stdout)
+            return
+        # Rootless without XDG_RUNTIME_DIR: $TMPDIR/npte-UID, as npte run's state dirs.
+        tmpdir = os.path.join(r.tmp, "tmpdir")
+        os.mkdir(tmpdir, 0o700)
+        env = dict(r.env, TMPDIR=tmpdir)
+        env.pop("XDG_RUNTIME_DIR")
+        base = os.path.join(tmpdir, "npte-%d" % os.getuid())
+        for args in (("create", n), ("list",), ("destroy", n)):
+            res = subprocess.run([NPTE, "netns"] + list(args), env=env, capture_output=True,
+                                 text=True, timeout=60)
+            self.assertExit(res, 0)
+            if args[0] == "create":
+                self.assertTrue(os.path.isfile(os.path.join(base, "netns", n)))
+            if args[0] == "list":
+                self.assertEqual(res.stdout, n + "\n")
+        self.assertEqual(os.listdir(os.path.join(base, "netns")), [])
+        res = subprocess.run([NPTE, "__netns-keeper", "--find"], env=env, capture_output=True,
+                             text=True, timeout=20)
+        self.assertExit(res, 1, "not running")
+        self.assertEqual(r.listing(), {})
+
     def test_slirp_outbound(self):
         r = self.r
         s = r.name("slirp")
