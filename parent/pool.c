@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "npte-error.h"
 
 /* Refill when fewer than this many are pooled; ask for a batch of this size. */
 #define POOL_LOW_WATER 16u
@@ -77,7 +78,8 @@ refill_done (gpointer user_data, int *fds, unsigned int n_fds, const GError *err
   k->in_flight = FALSE;
   if (error != NULL)
     {
-      if (!k->failing)
+      /* EPIPE: the child is gone, which the parent reports on its own. */
+      if (!k->failing && !g_error_matches (error, NPTE_ERROR, EPIPE))
         npte_warn ("namespace socket pool: %s", error->message);
       k->failing = TRUE;
       fail_waiters (k);
