@@ -12,17 +12,21 @@ from npte_test import Npte, free_port, run_tests, tcp_exchange, udp_exchange, wa
 
 
 def free_range(n, kind=socket.SOCK_STREAM):
-    """n consecutive ports that are free right now (best effort)."""
-    for _ in range(50):
-        base = free_port(kind)
-        if base + n > 65000:
-            continue
+    """n consecutive ports that are free right now (best effort).
+
+    Probed below the ephemeral range (where clients' TIME_WAIT ports pile up
+    during a test run) and with SO_REUSEADDR, as npte's listeners use it.
+    """
+    import random
+    for _ in range(200):
+        base = random.randrange(20000, 32000 - n)
         socks = []
         try:
             for p in range(base, base + n):
                 s = socket.socket(socket.AF_INET, kind)
-                s.bind(("127.0.0.1", p))
                 socks.append(s)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", p))
             return base
         except OSError:
             continue
