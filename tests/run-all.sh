@@ -54,6 +54,13 @@ if [ "$(id -u)" -eq 0 ]; then
   count "$udir/build-u"
 fi
 
+section "static analysis: clang-tidy and cppcheck"
+if bash tests/static-analysis.sh build-ci; then
+  total_ok=$((total_ok + 1))
+else
+  total_fail=$((total_fail + 1)); rc=1
+fi
+
 section "ASan+UBSan: the whole suite"
 rm -rf build-asan
 meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --werror >/dev/null
