@@ -7,7 +7,7 @@ pkgs=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
       libcmocka-dev libseccomp-dev scdoc python3 curl iproute2 uidmap passwd procps
       rootlesskit clang-tidy cppcheck)
 if [ "${1:-}" = "--bench" ]; then
-  pkgs+=(rootlesskit slirp4netns passt iperf3 socat)
+  pkgs+=(rootlesskit slirp4netns passt iperf3 socat sockperf hyperfine linux-perf strace)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

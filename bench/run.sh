@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The npte benchmark suite in one command (see bench/README.md).
+#   sudo bench/run.sh [--quick] [--runs N] [--profile] [--helpers LIST] [--out DIR] [bench.py options]
+# Installs what is missing (tests/deps.sh --bench), builds npte in build-bench (release), makes
+# the unprivileged user npte-bench (with /etc/subuid and /etc/subgid ranges), and runs every
+# scenario for every helper side by side as that user, over loopback only. Results go to
+# bench/out/DATE/ (bench/out/latest points at the last one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=$(pwd)
+if [ "$(id -u)" -ne 0 ]; then
+  echo "bench/run.sh: run as root (sudo bench/run.sh ...): it installs packages, makes the" \
+       "bench user and raises its fd limit; the benchmarks themselves run unprivileged" >&2
+  exit 2
+fi
+user=${NPTE_BENCH_USER:-npte-bench}
+out=""
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) out=$2; shift 2 ;;
+    --out=*) out=${1#--out=}; shift ;;
+    -h|--help) python3 bench/bench.py --help; exit 0 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+
+bash tests/deps.sh --bench
+
+if [ ! -f build-bench/build.ninja ]; then
+  meson setup build-bench --buildtype=release >/dev/null
+fi
+ninja -C build-bench npte bench/connrate >/dev/null
+
+# The bench user: a login of its own with subordinate id ranges, as for npte-ci in run-all.sh.
+if ! id "$user" >/dev/null 2>&1; then
+  useradd --create-home --shell /bin/bash "$user"
+fi
+for f in /etc/subuid /etc/subgid; do
+  if ! grep -q "^$user:" "$f"; then
+    # the first 65536 ids after every range already given out (and not below 200000)
+    start=$(awk -F: 'BEGIN { m = 200000 } { e = $2 + $3; if (e > m) m = e } END { print m }' "$f")
+    echo "$user:$start:65536" >> "$f"
+  fi
+done
+# rootlesskit's slirp4netns and pasta open /dev/net/tun from inside a user namespace.
+[ -c /dev/net/tun ] && chmod 0666 /dev/net/tun
+
+# Binaries where the bench user can reach them whatever the permissions of this tree.
+bindir=$(mktemp -d /tmp/npte-bench-bin.XXXXXX)
+trap 'rm -rf "$bindir"' EXIT
+cp build-bench/npte build-bench/bench/connrate "$bindir/"
+chmod 0755 "$bindir" "$bindir/npte" "$bindir/connrate"
+
+if [ -z "$out" ]; then
+  out=bench/out/$(date +%Y%m%d-%H%M%S)
+  mkdir -p "$out"
+  ln -sfn "$(basename "$out")" bench/out/latest
+fi
+mkdir -p "$out"
+rc=0
+python3 bench/bench.py --npte "$bindir/npte" --connrate "$bindir/connrate" --user "$user" \
+  --out "$out" "${args[@]}" || rc=$?
+
+# No process of the bench user may outlive the run.
+left=$(pgrep -u "$user" || true)
+if [ -n "$left" ]; then
+  echo "bench/run.sh: killing leftover processes of $user: $left" >&2
+  for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
+  rc=1
+fi
+exit $rc
