@@ -133,13 +133,12 @@ conn_answer (S4nConn *c)
 static gboolean
 conn_read (S4nConn *c)
 {
-  char scratch[4096];
-
   while (!c->eof)
     {
+      /* Once answered, the request buffer takes the input to drop. */
       gboolean request = c->reply == NULL;
-      char *dst = request ? c->buf + c->len : scratch;
-      gsize room = request ? sizeof c->buf - c->len : sizeof scratch;
+      char *dst = request ? c->buf + c->len : c->buf;
+      gsize room = request ? sizeof c->buf - c->len : sizeof c->buf;
       ssize_t n;
 
       if (room == 0)
