@@ -548,6 +548,13 @@ class RootlessKit(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        if IS_ROOT:
+            try:
+                pwd.getpwnam(CI_USER)
+            except KeyError:
+                raise AssertionError("as root, the rootlesskit cases run as %s, with subuid and "
+                                     "subgid ranges: create that user (tests/run-all.sh does)"
+                                     % CI_USER)
         cls.tmp = tempfile.mkdtemp(prefix="npte-s4n-rk-")
         shutil.copy(os.path.realpath(NPTE), os.path.join(cls.tmp, "npte"))
         os.symlink("npte", os.path.join(cls.tmp, "npte-slirp4netns"))
