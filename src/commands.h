@@ -23,4 +23,7 @@ int cmd_slirp4netns (int argc, char **argv);
 int cmd_netns (int argc, char **argv);
 int cmd_netns_keeper (int argc, char **argv);
 
+/* npte network: named networks of managed namespaces (src/cmd-network.c). */
+int cmd_network (int argc, char **argv);
+
 #endif /* NPTE_COMMANDS_H */

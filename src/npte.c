@@ -372,6 +372,7 @@ const NpteCommand npte_commands[] = {
   { "slirp4netns", cmd_slirp4netns },
   { "netns", cmd_netns },
   { "__netns-keeper", cmd_netns_keeper },
+  { "network", cmd_network },
   { NULL, NULL },
 };
 
