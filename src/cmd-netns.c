@@ -21,6 +21,7 @@
 #include "netns-registry.h"
 #include "netns-script.h"
 #include "netns-show.h"
+#include "network-ops.h"
 #include "npte-error.h"
 #include "util.h"
 
@@ -232,6 +233,9 @@ verb_destroy (const NetnsPaths *p, char **words, const Flags *flags)
     return rc;
   if (!netns_require_managed (p, words[0], &error))
     return fail (error, EXIT_USAGE);
+  /* It leaves its networks first: a corrupt network index stops it here, unchanged. */
+  if (!network_leave_all (p, words[0], &error))
+    return fail (error, EXIT_FAIL);
   if (!netns_ops_destroy (p, words[0], &error) || !netns_marker_remove (p, words[0], &error))
     return fail (error, EXIT_FAIL);
   return 0;

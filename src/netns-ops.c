@@ -64,7 +64,7 @@ typedef struct {
 } NsJoin;
 
 /* Work done inside the namespaces; text for the caller goes to @out. */
-typedef gboolean (*InNsFunc) (gpointer data, GString *out, GError **error);
+typedef NetnsInFunc InNsFunc;
 
 char *
 netns_ops_host_path (const NetnsPaths *p, pid_t keeper, const char *name)
@@ -711,4 +711,69 @@ netns_ops_show (const NetnsPaths *p, const char *name, gboolean json, GError **e
 
   ns_join_clear (&j);
   return ok ? g_strdup (out->str) : NULL;
+}
+
+gboolean
+netns_ops_run_in (const NetnsPaths *p, const char *file, NetnsInFunc func, gpointer data,
+                  GString *out, GError **error)
+{
+  NsJoin j;
+  gboolean ok = target_join (p, file, &j, error) && run_in_ns (&j, func, data, out, error);
+
+  ns_join_clear (&j);
+  return ok;
+}
+
+gboolean
+netns_ops_bind_bare (const NetnsPaths *p, const char *file, GError **error)
+{
+  g_autofree char *path = netns_ns_path (p, file);
+  BindReq req = { path, TRUE };
+  const NsJoin none = { -1, -1, -1 };
+  pid_t keeper;
+
+  if (!p->rootless)
+    return prepare_run_netns (error) && run_in_ns (&none, bind_func, &req, NULL, error);
+  if ((keeper = netns_keeper_ensure (p, error)) == 0)
+    return FALSE;
+  return keeper_run (keeper, bind_func, &req, error);
+}
+
+gboolean
+netns_ops_unbind_bare (const NetnsPaths *p, const char *file, GError **error)
+{
+  pid_t keeper = p->rootless ? netns_keeper_find (p) : 0;
+
+  if (!unbind_netns (p, keeper, file, error))
+    return FALSE;
+  return !p->rootless || netns_keeper_stop_if_idle (p, error);
+}
+
+gboolean
+netns_ops_revive (const NetnsPaths *p, const char *name, GError **error)
+{
+  g_autofree char *conf = netns_conf_dir (p, name);
+  g_autofree char *resolv = g_build_filename (conf, "resolv.conf", NULL);
+  g_autofree char *state = netns_state_dir (p, name);
+  g_autofree char *path = netns_ns_path (p, name);
+  /* Only --net=slirp writes resolv.conf (start_attach()). */
+  gboolean slirp = g_file_test (resolv, G_FILE_TEST_IS_REGULAR);
+  BindReq req = { path, TRUE };
+  const NsJoin none = { -1, -1, -1 };
+  pid_t keeper = 0;
+
+  stop_attach (p, name);
+  rm_rf (state);
+  if (p->rootless && (keeper = netns_keeper_ensure (p, error)) == 0)
+    return FALSE;
+  if (!p->rootless && !prepare_run_netns (error))
+    return FALSE;
+  if (!(p->rootless ? keeper_run (keeper, bind_func, &req, error)
+                    : run_in_ns (&none, bind_func, &req, NULL, error)))
+    return FALSE;
+  if (start_attach (p, keeper, name, slirp, error))
+    return TRUE;
+  unbind_netns (p, keeper, name, NULL);
+  rm_rf (state);
+  return FALSE;
 }

@@ -107,4 +107,63 @@ char *netns_ops_show (const NetnsPaths *p, const char *name, gboolean json, GErr
  */
 int netns_ops_exec (const NetnsPaths *p, const char *name, char **argv, GError **error);
 
+/* Work run by netns_ops_run_in() inside a namespace; text for the caller goes to @out. */
+typedef gboolean (*NetnsInFunc) (gpointer data, GString *out, GError **error);
+
+/**
+ * netns_ops_run_in() - run @func in a forked helper inside the namespace @file
+ * @p: paths
+ * @file: a managed name, or a bare namespace of netns_ops_bind_bare()
+ * @func: the work; it may setns() further, into namespaces whose fds it inherited
+ * @data: its data (the helper sees a copy of this process)
+ * @out: (optional) the helper's text on success
+ * @error: the helper's error, or ESRCH when the namespace is gone
+ *
+ * Rootless, the helper joins the keeper's user namespace first.
+ *
+ * Return: TRUE when @func succeeded.
+ */
+gboolean netns_ops_run_in (const NetnsPaths *p, const char *file, NetnsInFunc func,
+                           gpointer data, GString *out, GError **error);
+
+/**
+ * netns_ops_bind_bare() - a network namespace bound at @file, lo up; no attach, no marker
+ * @p: paths
+ * @file: a name that is not a valid namespace name (npte's own, e.g. "npte.networks");
+ *        a leftover file of that name is replaced
+ * @error: error
+ *
+ * Rootless, the keeper is started when none runs, and the namespace keeps it
+ * running. As root it is bound in /run/netns.
+ *
+ * Return: TRUE on success.
+ */
+gboolean netns_ops_bind_bare (const NetnsPaths *p, const char *file, GError **error);
+
+/**
+ * netns_ops_unbind_bare() - undo netns_ops_bind_bare(); rootless, stop an idle keeper
+ * @p: paths
+ * @file: the name
+ * @error: error
+ *
+ * Return: TRUE on success (also when it is not there).
+ */
+gboolean netns_ops_unbind_bare (const NetnsPaths *p, const char *file, GError **error);
+
+/**
+ * netns_ops_revive() - give a stale managed namespace a new, empty network namespace
+ * @p: paths
+ * @name: managed name whose namespace is gone (keeper killed, binding removed)
+ * @error: error; the namespace stays stale
+ *
+ * The old "npte attach" is stopped, a new namespace is bound under the same
+ * name with lo up and a new attach started (--net=slirp when NAME.d has the
+ * resolv.conf that slirp writes). The marker and NAME.d stay. Whatever the
+ * old namespace held (its own links, addresses, processes) is not restored:
+ * npte network restores the members' links from its index.
+ *
+ * Return: TRUE on success.
+ */
+gboolean netns_ops_revive (const NetnsPaths *p, const char *name, GError **error);
+
 #endif /* NPTE_NETNS_OPS_H */

@@ -262,6 +262,8 @@ netns_script_destroy (const NetnsPaths *p, const char *npte, const char *name)
   g_autofree char *what = g_strdup_printf ("destroy %s", name);
 
   add_prologue (s, p, npte, what);
+  /* It leaves its networks (npte network: the index is JSON, no standard tool edits it). */
+  g_string_append_printf (s, "\"$NPTE\" network __leave-all %s\n", name);
   add_lock (s, p);
   g_string_append (s, guard);
   add_stop_attach (s, p, name);
