@@ -5,9 +5,9 @@
  * libslirp wants, around every wait: slirp_pollfds_fill() (which sockets,
  * which events, and how long at most), then slirp_pollfds_poll() with what
  * happened. Here:
- *  - an ev_prepare watcher calls fill; each add_poll() gets a slot, an
- *    ev_io watcher re-armed only when its fd or events changed; the timeout
- *    arms an ev_timer;
+ *  - an ev_prepare watcher calls fill; each add_poll() finds the slot of
+ *    its fd (an ev_io watcher, re-armed only when the events changed; slots
+ *    libslirp stopped asking for are dropped); the timeout arms an ev_timer;
  *  - the slot watchers only record their revents;
  *  - an ev_check watcher at the lowest priority (so it runs after every io
  *    callback of the iteration) calls poll with the recorded revents.
@@ -28,11 +28,13 @@
 /* Frames read from the TAP per wake-up. */
 #define SLIRP_TAP_BATCH 64
 
+/* One watched socket; kept across iterations while libslirp keeps asking for it. */
 typedef struct {
   ev_io io;
   SlirpNet *net;
   int requested;   /* SLIRP_POLL_* asked for in this iteration */
   int revents;
+  guint seen;      /* generation of the last fill that asked for it */
 } PollSlot;
 
 typedef struct {
@@ -51,8 +53,10 @@ struct SlirpNet {
   ev_prepare prepare_w;
   ev_check check_w;
   ev_timer timeout_w;
-  GPtrArray *slots;   /* PollSlot*, stable addresses */
-  guint n_used;
+  GHashTable *slots;  /* fd -> PollSlot*, stable addresses */
+  GPtrArray *order;   /* this iteration's slots, by the index add_poll() returned */
+  GPtrArray *retired; /* slots of closed fds, freed at the next fill */
+  guint generation;
   guint8 *frame;
   gsize frame_size;
   gboolean drop_logged;
@@ -134,14 +138,40 @@ cb_timer_mod (void *timer, int64_t expire_time_ms, void *opaque)
   ev_timer_start (t->net->loop, &t->w);
 }
 
+/**
+ * forget_fd() - drop the slot of @fd: it is being closed or was just opened
+ * @net: the network
+ * @fd: the fd
+ *
+ * libslirp calls unregister_poll_fd() before it closes a socket. A slot
+ * must not outlive its socket: a new socket reusing the number would look
+ * already watched while epoll has forgotten the old one.
+ */
+static void
+forget_fd (SlirpNet *net, int fd)
+{
+  PollSlot *slot = g_hash_table_lookup (net->slots, GINT_TO_POINTER (fd));
+
+  if (slot == NULL)
+    return;
+  ev_io_stop (net->loop, &slot->io);
+  slot->io.fd = -1;
+  slot->requested = 0;
+  /* It may sit in this iteration's order array: freed at the next fill. */
+  g_hash_table_steal (net->slots, GINT_TO_POINTER (fd));
+  g_ptr_array_add (net->retired, slot);
+}
+
 static void
 cb_register_poll_fd (int fd, void *opaque)
 {
+  forget_fd (opaque, fd);
 }
 
 static void
 cb_unregister_poll_fd (int fd, void *opaque)
 {
+  forget_fd (opaque, fd);
 }
 
 static void
@@ -175,7 +205,10 @@ slot_cb (struct ev_loop *loop, ev_io *w, int revents)
  * @events: SLIRP_POLL_* bits
  * @opaque: the SlirpNet
  *
- * Return: the slot index libslirp hands back to get_revents().
+ * Slots are keyed by fd and kept across iterations, so a socket whose
+ * events do not change costs no epoll_ctl() at all.
+ *
+ * Return: the index libslirp hands back to get_revents().
  */
 static int
 add_poll (int fd, int events, void *opaque)
@@ -189,27 +222,26 @@ add_poll (int fd, int events, void *opaque)
    */
   int ev = ((events & (SLIRP_POLL_IN | SLIRP_POLL_PRI)) ? EV_READ : 0)
            | ((events & SLIRP_POLL_OUT) ? EV_WRITE : 0);
-  PollSlot *slot;
+  PollSlot *slot = g_hash_table_lookup (net->slots, GINT_TO_POINTER (fd));
 
-  if (net->n_used == net->slots->len)
+  if (slot == NULL)
     {
       slot = g_new0 (PollSlot, 1);
       slot->net = net;
-      ev_io_init (&slot->io, slot_cb, fd, ev);
-      g_ptr_array_add (net->slots, slot);
+      ev_io_init (&slot->io, slot_cb, fd, 0);
+      g_hash_table_insert (net->slots, GINT_TO_POINTER (fd), slot);
     }
-  slot = g_ptr_array_index (net->slots, net->n_used);
-  if (slot->io.fd != fd || (slot->io.events & (EV_READ | EV_WRITE)) != ev
-      || !ev_is_active (&slot->io))
+  if ((slot->io.events & (EV_READ | EV_WRITE)) != ev || ev_is_active (&slot->io) != (ev != 0))
     {
       ev_io_stop (net->loop, &slot->io);
       ev_io_set (&slot->io, fd, ev);
       if (ev != 0)
         ev_io_start (net->loop, &slot->io);
     }
-  slot->revents = 0;
   slot->requested = events;
-  return (int) net->n_used++;
+  slot->seen = net->generation;
+  g_ptr_array_add (net->order, slot);
+  return (int) net->order->len - 1;
 }
 
 static int
@@ -219,14 +251,38 @@ get_revents (int idx, void *opaque)
   const PollSlot *slot;
   int r = 0;
 
-  if (idx < 0 || (guint) idx >= net->n_used)
+  if (idx < 0 || (guint) idx >= net->order->len)
     return 0;
-  slot = g_ptr_array_index (net->slots, idx);
+  slot = g_ptr_array_index (net->order, idx);
   if ((slot->revents & EV_READ) && (slot->requested & SLIRP_POLL_IN))
     r |= SLIRP_POLL_IN;
   if ((slot->revents & EV_WRITE) && (slot->requested & SLIRP_POLL_OUT))
     r |= SLIRP_POLL_OUT;
   return r;
+}
+
+/**
+ * drop_stale() - forget sockets libslirp no longer asked for (closed, or idle)
+ * @key: fd
+ * @value: its PollSlot
+ * @user_data: the SlirpNet
+ *
+ * A socket libslirp skipped this time may still be open (it may ask again
+ * next time): its watcher is stopped now, and re-armed by add_poll().
+ * Slots unused for long are freed, since the fd number may be reused.
+ *
+ * Return: TRUE to remove the slot.
+ */
+static gboolean
+drop_stale (gpointer key, gpointer value, gpointer user_data)
+{
+  SlirpNet *net = user_data;
+  PollSlot *slot = value;
+
+  if (slot->seen == net->generation)
+    return FALSE;
+  ev_io_stop (net->loop, &slot->io);
+  return TRUE;
 }
 
 static void
@@ -235,14 +291,11 @@ prepare_cb (struct ev_loop *loop, ev_prepare *w, int revents)
   SlirpNet *net = w->data;
   uint32_t timeout = UINT32_MAX;
 
-  net->n_used = 0;
+  net->generation++;
+  g_ptr_array_set_size (net->order, 0);
+  g_ptr_array_set_size (net->retired, 0);
   slirp_pollfds_fill (net->slirp, &timeout, add_poll, net);
-  for (guint i = net->n_used; i < net->slots->len; i++)
-    {
-      PollSlot *slot = g_ptr_array_index (net->slots, i);
-      ev_io_stop (loop, &slot->io);
-      slot->io.fd = -1;
-    }
+  g_hash_table_foreach_remove (net->slots, drop_stale, net);
   ev_timer_stop (loop, &net->timeout_w);
   if (timeout != UINT32_MAX)
     {
@@ -257,8 +310,8 @@ check_cb (struct ev_loop *loop, ev_check *w, int revents)
   SlirpNet *net = w->data;
 
   slirp_pollfds_poll (net->slirp, 0, get_revents, net);
-  for (guint i = 0; i < net->n_used; i++)
-    ((PollSlot *) g_ptr_array_index (net->slots, i))->revents = 0;
+  for (guint i = 0; i < net->order->len; i++)
+    ((PollSlot *) g_ptr_array_index (net->order, i))->revents = 0;
 }
 
 static void
@@ -325,7 +378,9 @@ slirpnet_new (struct ev_loop *loop, int tapfd, const NetCfg *cfg, GError **error
   net->loop = loop;
   net->tapfd = tapfd;
   net->cfg = *cfg;
-  net->slots = g_ptr_array_new_with_free_func (g_free);
+  net->slots = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  net->order = g_ptr_array_new ();
+  net->retired = g_ptr_array_new_with_free_func (g_free);
   net->frame_size = cfg->mtu + 14 + 4;
   net->frame = g_malloc (net->frame_size);
   make_config (net, &sc);
@@ -360,11 +415,13 @@ slirpnet_free (SlirpNet *net)
   ev_prepare_stop (net->loop, &net->prepare_w);
   ev_check_stop (net->loop, &net->check_w);
   ev_timer_stop (net->loop, &net->timeout_w);
-  for (guint i = 0; i < net->slots->len; i++)
-    ev_io_stop (net->loop, &((PollSlot *) g_ptr_array_index (net->slots, i))->io);
+  net->generation++;
+  g_hash_table_foreach_remove (net->slots, drop_stale, net);
   if (net->slirp != NULL)
     slirp_cleanup (net->slirp);
-  g_ptr_array_unref (net->slots);
+  g_hash_table_unref (net->slots);
+  g_ptr_array_unref (net->order);
+  g_ptr_array_unref (net->retired);
   npte_close_fdp (&net->tapfd);
   g_free (net->frame);
   g_free (net);
