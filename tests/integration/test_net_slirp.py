@@ -675,6 +675,18 @@ class SlirpPortDriver(unittest.TestCase):
         data = os.urandom(1200)
         self.assertEqual(udp_exchange("::1", self.u6, data), xor(data))
 
+    def test_plain_tcp_udp_wildcard_serves_v4_and_v6(self):
+        """-p PORT:80/tcp (dual stack) through libslirp: IPv4 and IPv6 clients both served."""
+        t, u = free_port(), free_port(socket.SOCK_DGRAM)
+        r1 = self.n.port("add", "%d:80/tcp" % t)
+        r2 = self.n.port("add", "%d:53/udp" % u)
+        for host in ("127.0.0.1", "::1"):
+            reply, peer = tcp_exchange(host, t, b"dual " + host.encode(), read_peer=True)
+            self.assertEqual(reply, xor(b"dual " + host.encode()))
+            self.assertEqual(peer[1], "10.0.2.2" if host == "127.0.0.1" else "fd00::2")
+            self.assertEqual(udp_exchange(host, u, b"d"), xor(b"d"))
+        self.n.port("rm", r1.stdout.strip(), r2.stdout.strip())
+
     def test_add_remove_readd(self):
         port = free_port()
         pid = self.n.port("add", "tcp", "127.0.0.1:%d:81" % port).stdout.split()
