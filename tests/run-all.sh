@@ -21,9 +21,18 @@ count() {  # count DIR: add meson's results of the last run in DIR to the totals
 
 section() { echo; echo "=== $* ==="; }
 
+user=npte-ci
 if [ "$(id -u)" -eq 0 ]; then
   # Rootless TAP needs this; a fresh machine has it 0600.
   [ -c /dev/net/tun ] && chmod 0666 /dev/net/tun
+  # The unprivileged test user, with subordinate id ranges. Created before the
+  # root run too: tests that drive rootlesskit (which refuses to run as root
+  # without subuid ranges) run their rootless part as this user.
+  if ! id "$user" >/dev/null 2>&1; then
+    useradd --create-home --shell /bin/bash "$user"
+  fi
+  grep -q "^$user:" /etc/subuid || echo "$user:300000:65536" >> /etc/subuid
+  grep -q "^$user:" /etc/subgid || echo "$user:300000:65536" >> /etc/subgid
 fi
 
 section "build (gcc, -Werror)"
@@ -38,12 +47,6 @@ count build-ci
 
 if [ "$(id -u)" -eq 0 ]; then
   section "tests as an unprivileged user"
-  user=npte-ci
-  if ! id "$user" >/dev/null 2>&1; then
-    useradd --create-home --shell /bin/bash "$user"
-  fi
-  grep -q "^$user:" /etc/subuid || echo "$user:300000:65536" >> /etc/subuid
-  grep -q "^$user:" /etc/subgid || echo "$user:300000:65536" >> /etc/subgid
   udir=/tmp/npte-ci-src
   rm -rf "$udir"
   mkdir -p "$udir"
@@ -56,6 +59,13 @@ fi
 
 section "static analysis: clang-tidy and cppcheck"
 if bash tests/static-analysis.sh build-ci; then
+  total_ok=$((total_ok + 1))
+else
+  total_fail=$((total_fail + 1)); rc=1
+fi
+
+section "valgrind memcheck: unit tests and npte in integration tests"
+if bash tests/valgrind.sh build-ci; then
   total_ok=$((total_ok + 1))
 else
   total_fail=$((total_fail + 1)); rc=1
