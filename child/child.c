@@ -617,7 +617,12 @@ parse_args (Child *c, int argc, char **argv, gboolean *debug, GError **error)
       else if (i + 1 < argc && g_strcmp0 (argv[i], "--resolv") == 0)
         c->resolv = argv[++i];
       else if (i + 1 < argc && g_strcmp0 (argv[i], "--attach-pid") == 0)
-        c->attach_pid = atoi (argv[++i]);
+        {
+          guint64 pid;
+          if (!g_ascii_string_to_unsigned (argv[++i], 10, 1, G_MAXINT, &pid, NULL))
+            return npte_set_error (error, EINVAL, "internal: bad --attach-pid %s", argv[i]);
+          c->attach_pid = (int) pid;
+        }
       else if (i + 1 < argc && g_strcmp0 (argv[i], "--attach-netns") == 0)
         c->attach_netns = argv[++i];
       else if (i + 1 < argc && g_strcmp0 (argv[i], "--userns") == 0)

@@ -67,7 +67,7 @@ typedef struct {
   S4nApiServer *s4napi;   /* npte slirp4netns: its JSON API instead */
   Sigfwd *sigfwd;
   NpteInfo info;
-  char *info_dns[2];
+  char *info_dns[3];
   char *info_ip;
   char *info_gw;
   ev_child child_w;
@@ -440,6 +440,8 @@ fill_info (Parent *p)
   if (net != NULL)
     {
       p->info_dns[0] = net->disable_dns ? NULL : netcfg_format_ip (AF_INET, &net->dns);
+      p->info_dns[1] = net->disable_dns || !net->ipv6 ? NULL
+                                                      : netcfg_format_ip (AF_INET6, &net->dns6);
       p->info_ip = netcfg_format_ip (AF_INET, &net->guest);
       p->info_gw = netcfg_format_ip (AF_INET, &net->gateway);
       p->info.net_dns = (const char *const *) p->info_dns;
@@ -576,6 +578,7 @@ teardown (Parent *p)
   g_clear_pointer (&p->slirp, slirpnet_free);
   npte_close_fdp (&p->tapfd);
   g_clear_pointer (&p->info_dns[0], g_free);
+  g_clear_pointer (&p->info_dns[1], g_free);
   g_clear_pointer (&p->info_ip, g_free);
   g_clear_pointer (&p->info_gw, g_free);
   g_clear_pointer (&p->link, childlink_free);

@@ -24,6 +24,9 @@ int main (int argc, char **argv);
 static const char usage_text[] =
   "Usage: npte run [OPTIONS] [--] CMD [ARG...]\n"
   "       npte attach [OPTIONS] PID|NETNS_PATH\n"
+  "       npte netns create|destroy|list|exec|show|link|addr|route|neigh ...  (npte-netns(1))\n"
+  "       npte network create|rm|ls|inspect|join|leave ...   (npte-network(1))\n"
+  "       npte slirp4netns [SLIRP4NETNS OPTIONS] PID|PATH [TAPNAME]   (a slirp4netns drop-in)\n"
   "\n"
   "run: run CMD in a new user, network and mount namespace and forward host ports into it.\n"
   "attach: give an existing network namespace slirp networking (unless --net=none) and the\n"
