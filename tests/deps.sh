@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
       libglib2.0-dev libjson-glib-dev libmicrohttpd-dev libev-dev libslirp-dev libmnl-dev
       libcmocka-dev libseccomp-dev scdoc python3 curl iproute2 uidmap passwd procps
-      rootlesskit clang-tidy cppcheck)
+      rootlesskit clang-tidy cppcheck valgrind)
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(rootlesskit slirp4netns passt iperf3 socat sockperf hyperfine linux-perf strace)
 fi
