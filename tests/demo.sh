@@ -17,7 +17,8 @@ build/npte run --state-dir "$work/state" --ready-fd 3 -p "127.0.0.1:$port:80/tcp
   sh -c 'exec timeout 60 python3 -m http.server 80 --bind 127.0.0.1 --directory "$1" 2>/dev/null' \
   sh "$work" 3>"$work/ready" &
 npte_pid=$!
-read -r -t 20 _ < "$work/ready"
+ready=$(timeout 20 head -c 1 "$work/ready" || true)   # npte writes "1", no newline
+[ "$ready" = "1" ] || { echo "demo: npte did not become ready" >&2; exit 1; }
 echo "\$ npte run -p 127.0.0.1:$port:80/tcp -- python3 -m http.server 80"
 for _ in $(seq 50); do
   out=$(curl -sf "http://127.0.0.1:$port/index.html" 2>/dev/null) && break
