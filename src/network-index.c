@@ -47,15 +47,15 @@ check_fields (JsonObject *o, const char *const *fields, const char *where, GErro
 {
   g_autoptr (GList) names = json_object_get_members (o);
 
+  for (const char *const *f = fields; *f != NULL; f++)
+    if (!json_object_has_member (o, *f))
+      return npte_set_error (error, EINVAL, "%s: missing field \"%s\"", where, *f);
   for (GList *l = names; l != NULL; l = l->next)
     if (!g_strv_contains (fields, l->data))
       {
         g_autofree char *shown = g_strescape (l->data, NULL);
         return npte_set_error (error, EINVAL, "%s: unknown field \"%.40s\"", where, shown);
       }
-  for (const char *const *f = fields; *f != NULL; f++)
-    if (!json_object_has_member (o, *f))
-      return npte_set_error (error, EINVAL, "%s: missing field \"%s\"", where, *f);
   return TRUE;
 }
 

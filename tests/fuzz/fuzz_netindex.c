@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Fuzz target: the network index parser (src/network-index.c). Beyond "no
+ * crash": a failure is EINVAL with a UTF-8 message; what is accepted
+ * re-encodes to strictly valid JSON that parses again to the same text (a
+ * fixed point), every member has a hosts file naming it, and the index
+ * stays consistent through a join (a free host address, or ENOSPC), a
+ * leave and a new default network (the next free /24, or ENOSPC).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apijson.h"
+#include "network-registry.h"
+#include "npte-error.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+#define CHECK(cond) \
+  do { if (!(cond)) { fprintf (stderr, "check failed: %s (line %d)\n", #cond, __LINE__); abort (); } } while (0)
+
+/* reencode() - @idx as JSON, which must parse again to the same text. Return: (transfer full). */
+static char *
+reencode (const NetIndex *idx)
+{
+  g_autofree char *json = net_index_to_json (idx);
+  g_autoptr (NetIndex) back = NULL;
+  g_autofree char *again = NULL;
+
+  CHECK (apijson_validate (json, strlen (json), NULL));
+  back = net_index_parse (json, strlen (json), NULL);
+  CHECK (back != NULL);
+  again = net_index_to_json (back);
+  CHECK (strcmp (json, again) == 0);
+  return g_steal_pointer (&json);
+}
+
+/* check_hosts() - every member's hosts file lists it under its network. */
+static void
+check_hosts (const NetIndex *idx)
+{
+  char buf[NET_IP_STRLEN];
+
+  for (guint i = 0; i < idx->networks->len; i++)
+    {
+      const Network *n = g_ptr_array_index (idx->networks, i);
+      for (guint j = 0; j < n->members->len; j++)
+        {
+          const NetMember *m = g_ptr_array_index (n->members, j);
+          g_autofree char *hosts = net_hosts_render (idx, m->workspace);
+          g_autofree char *line = g_strdup_printf ("%s\t%s %s.%s\n", net_ip_str (m->ip, buf),
+                                                   m->workspace, m->workspace, n->name);
+          CHECK (hosts != NULL && g_utf8_validate (hosts, -1, NULL));
+          CHECK (strstr (hosts, line) != NULL);
+        }
+    }
+}
+
+/* mutate() - a join, a leave and a default network keep the index consistent. */
+static void
+mutate (NetIndex *idx)
+{
+  g_autoptr (GError) error = NULL;
+  guint32 ip;
+
+  if (idx->networks->len > 0)
+    {
+      Network *n = g_ptr_array_index (idx->networks, 0);
+      if (net_join (n, "fuzz-joiner", NULL, &ip, &error))
+        {
+          CHECK ((ip & net_mask (n->prefix)) == n->net && ip != n->net && ip != n->gateway
+                 && ip != net_broadcast (n->net, n->prefix));
+          g_free (reencode (idx));
+          CHECK (net_leave (n, "fuzz-joiner"));
+        }
+      else
+        CHECK (error->code == ENOSPC);
+      g_clear_error (&error);
+    }
+  Network *d = net_index_add (idx, "fuzz-default", NULL, NULL, "2024-01-01T00:00:00Z", &error);
+  if (d == NULL)
+    CHECK (error->code == ENOSPC || error->code == EEXIST);
+  else
+    CHECK (d->prefix == 24 && (d->net & 0xffff0000u) == 0x0a2c0000u);
+  g_free (reencode (idx));
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NetIndex) idx = net_index_parse ((const char *) data, size, &error);
+
+  if (idx == NULL)
+    {
+      CHECK (error != NULL && error->domain == NPTE_ERROR && error->code == EINVAL);
+      CHECK (g_utf8_validate (error->message, -1, NULL));
+      return 0;
+    }
+  CHECK (apijson_validate ((const char *) data, size, NULL));
+  g_free (reencode (idx));
+  check_hosts (idx);
+  mutate (idx);
+  return 0;
+}
