@@ -340,6 +340,31 @@ verb_create (const Ctx *c)
 }
 
 /**
+ * read_hosts_files() - the hosts file of each member of @n, for the script of rm
+ * @p: paths
+ * @n: network
+ *
+ * Return: (transfer full) member name to text; members without the file are missing.
+ */
+static GHashTable *
+read_hosts_files (const NetnsPaths *p, const Network *n)
+{
+  GHashTable *out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  for (guint i = 0; i < n->members->len; i++)
+    {
+      const NetMember *m = g_ptr_array_index (n->members, i);
+      g_autofree char *conf = netns_conf_dir (p, m->workspace);
+      g_autofree char *path = g_build_filename (conf, "hosts", NULL);
+      char *text = NULL;
+
+      if (g_file_get_contents (path, &text, NULL, NULL))
+        g_hash_table_insert (out, g_strdup (m->workspace), text);
+    }
+  return out;
+}
+
+/**
  * verb_rm() - npte network rm NAME [--force] [--dry-run]
  * @c: context
  *
@@ -385,7 +410,8 @@ verb_rm (const Ctx *c)
   if (c->flags->dry_run)
     {
       g_autofree char *npte = self_path ();
-      g_autofree char *script = network_script_rm (c->p, npte, before, idx, gone);
+      g_autoptr (GHashTable) old_hosts = read_hosts_files (c->p, gone);
+      g_autofree char *script = network_script_rm (c->p, npte, before, idx, gone, old_hosts);
       fputs (script, stdout);
       return 0;
     }

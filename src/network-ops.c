@@ -539,12 +539,20 @@ write_hosts (const NetnsPaths *p, const NetIndex *idx, const char *ws, GError **
 {
   g_autofree char *conf = netns_conf_dir (p, ws);
   g_autofree char *path = g_build_filename (conf, "hosts", NULL);
-  g_autofree char *text = net_hosts_render (idx, ws);
+  g_autofree char *block = net_hosts_render (idx, ws);
+  g_autofree char *old = NULL;
+  g_autofree char *text = NULL;
+  struct stat st;
 
+  if (lstat (path, &st) == 0 && !S_ISREG (st.st_mode))
+    return npte_set_error (error, EINVAL, "%s is not a regular file; left alone", path);
+  if (lstat (path, &st) == 0 && !g_file_get_contents (path, &old, NULL, NULL))
+    return npte_set_error (error, EIO, "cannot read %s", path);
+  text = net_hosts_merge (old, block);
   if (text == NULL)
     {
       /* Commands still running see plain hosts; new ones the host's again. */
-      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+      if (old == NULL)
         return TRUE;
       if (!write_in_place (path, NET_PLAIN_HOSTS, error))
         return FALSE;

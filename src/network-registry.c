@@ -616,8 +616,8 @@ net_hosts_render (const NetIndex *idx, const char *workspace)
   g_autoptr (GString) out = g_string_new (NULL);
   gboolean member = FALSE;
 
-  g_string_append_printf (out, "# /etc/hosts of namespace %s, written by npte: the members of "
-                          "its networks\n" NET_PLAIN_HOSTS, workspace);
+  g_string_append_printf (out, NET_HOSTS_BEGIN "%s (written by npte; edits here are replaced)\n",
+                          workspace);
   for (guint i = 0; i < idx->networks->len; i++)
     {
       const Network *n = g_ptr_array_index (idx->networks, i);
@@ -626,7 +626,48 @@ net_hosts_render (const NetIndex *idx, const char *workspace)
       member = TRUE;
       add_hosts_lines (out, n);
     }
+  g_string_append (out, NET_HOSTS_END);
   return member ? g_strdup (out->str) : NULL;
+}
+
+/**
+ * line_start() - the first line of @text that starts with @prefix
+ * @text: text
+ * @prefix: the start of the line
+ *
+ * Return: (transfer none) the line, or NULL.
+ */
+static const char *
+line_start (const char *text, const char *prefix)
+{
+  for (const char *l = text; l != NULL && *l != '\0'; l = strchr (l, '\n'), l = l ? l + 1 : NULL)
+    if (g_str_has_prefix (l, prefix))
+      return l;
+  return NULL;
+}
+
+char *
+net_hosts_merge (const char *old, const char *block)
+{
+  g_autoptr (GString) base = g_string_new (old != NULL ? old : "");
+  const char *begin = line_start (base->str, NET_HOSTS_BEGIN);
+
+  if (begin != NULL)
+    {
+      const char *end = line_start (begin, NET_HOSTS_END);
+      gsize from = (gsize) (begin - base->str);
+      gsize to = end != NULL ? (gsize) (end - base->str) + strlen (NET_HOSTS_END) : base->len;
+      g_string_erase (base, (gssize) from, (gssize) (to - from));
+    }
+  if (block == NULL)
+    return base->len == 0 || strcmp (base->str, NET_PLAIN_HOSTS) == 0
+               ? NULL : g_strdup (base->str);
+  if (base->len == 0)
+    g_string_assign (base, NET_PLAIN_HOSTS);
+  else if (base->str[base->len - 1] != '\n')
+    g_string_append_c (base, '\n');
+  g_string_append (base, block);
+  return g_strdup (base->str);
 }
 
 void

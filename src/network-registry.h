@@ -234,17 +234,34 @@ NetIndex *net_index_load (const char *path, GError **error);
  */
 gboolean net_index_save (const char *path, const NetIndex *idx, GError **error);
 
+/* The lines that open and close npte's block in a hosts file. */
+#define NET_HOSTS_BEGIN "# npte network: the members of the networks of "
+#define NET_HOSTS_END "# end of npte network\n"
+
 /**
- * net_hosts_render() - the hosts file of @workspace
+ * net_hosts_render() - npte's block of the hosts file of @workspace
  * @idx: the index
  * @workspace: a namespace name
  *
- * localhost lines, then "IP\tMEMBER MEMBER.NETWORK" for every member of
- * every network @workspace belongs to.
+ * NET_HOSTS_BEGIN, then "IP\tMEMBER MEMBER.NETWORK" for every member of
+ * every network @workspace belongs to, then NET_HOSTS_END.
  *
- * Return: (transfer full) the text, or NULL when @workspace is in no network.
+ * Return: (transfer full) the block, or NULL when @workspace is in no network.
  */
 char *net_hosts_render (const NetIndex *idx, const char *workspace);
+
+/**
+ * net_hosts_merge() - a hosts file with npte's block replaced
+ * @old: (nullable) the file as it is (NULL: there is none)
+ * @block: (nullable) the new block, NULL for none
+ *
+ * What is outside npte's old block is kept; an empty file gets the
+ * localhost lines (NET_PLAIN_HOSTS) first.
+ *
+ * Return: (transfer full) the new text, or NULL when the file should go:
+ *         no block and nothing but the localhost lines npte put there.
+ */
+char *net_hosts_merge (const char *old, const char *block);
 
 /* net_ifname_bridge() - the bridge of @n in the infrastructure namespace: "nb-%08x". */
 void net_ifname_bridge (const Network *n, char *buf);

@@ -207,9 +207,11 @@ add_infra_remove (GString *s, const NetnsPaths *p)
  * @p: paths
  * @after: the new index
  * @n: the network removed
+ * @old_hosts: member name to its hosts file now
  */
 static void
-add_hosts_update (GString *s, const NetnsPaths *p, const NetIndex *after, const Network *n)
+add_hosts_update (GString *s, const NetnsPaths *p, const NetIndex *after, const Network *n,
+                  GHashTable *old_hosts)
 {
   for (guint i = 0; i < n->members->len; i++)
     {
@@ -219,13 +221,15 @@ add_hosts_update (GString *s, const NetnsPaths *p, const NetIndex *after, const 
       g_autofree char *hosts_path = g_build_filename (conf, "hosts", NULL);
       g_autofree char *marker = netns_sh_quote (marker_path);
       g_autofree char *hosts = netns_sh_quote (hosts_path);
-      g_autofree char *text = net_hosts_render (after, m->workspace);
+      g_autofree char *block = net_hosts_render (after, m->workspace);
+      const char *old = g_hash_table_lookup (old_hosts, m->workspace);
+      g_autofree char *text = net_hosts_merge (old, block);
       g_autofree char *body = sq (text != NULL ? text : NET_PLAIN_HOSTS);
 
       if (text != NULL)
         g_string_append_printf (s, "if test -f %s; then printf '%%s' %s > %s; fi\n", marker,
                                 body, hosts);
-      else
+      else if (old != NULL)
         g_string_append_printf (s, "if test -f %s; then printf '%%s' %s > %s; rm -f %s; fi\n",
                                 hosts, body, hosts, hosts);
     }
@@ -233,7 +237,7 @@ add_hosts_update (GString *s, const NetnsPaths *p, const NetIndex *after, const 
 
 char *
 network_script_rm (const NetnsPaths *p, const char *npte, const char *before,
-                   const NetIndex *after, const Network *n)
+                   const NetIndex *after, const Network *n, GHashTable *old_hosts)
 {
   GString *s = g_string_new (NULL);
   g_autofree char *what = g_strdup_printf ("rm %s%s", n->name,
@@ -256,7 +260,7 @@ network_script_rm (const NetnsPaths *p, const char *npte, const char *before,
     add_infra_remove (s, p);
   if (p->rootless)
     g_string_append (s, "fi\n");
-  add_hosts_update (s, p, after, n);
+  add_hosts_update (s, p, after, n, old_hosts);
   add_index_write (s, p, after);
   return g_string_free (s, FALSE);
 }

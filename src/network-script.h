@@ -39,10 +39,13 @@ char *network_script_create (const NetnsPaths *p, const char *npte, const char *
  * @before: (nullable) the index text the plan was made from
  * @after: the index without the network
  * @n: the network removed (not in @after), with its members
+ * @old_hosts: the hosts file of each member as it is now (member name to
+ *             text; no entry when there is none): the script writes them
+ *             with npte's block replaced
  *
  * Return: (transfer full) the script.
  */
 char *network_script_rm (const NetnsPaths *p, const char *npte, const char *before,
-                         const NetIndex *after, const Network *n);
+                         const NetIndex *after, const Network *n, GHashTable *old_hosts);
 
 #endif /* NPTE_NETWORK_SCRIPT_H */

@@ -223,6 +223,10 @@ class Members(NetTest):
     def test_two_networks_and_netns_destroy(self):
         r = self.r
         a, b, c = self.namespaces("a", "b", "c")
+        # c has a hosts file of its own: npte adds its block and keeps the rest.
+        own = os.path.join(r.reg, c + ".d", "hosts")
+        with open(own, "w") as f:
+            f.write("127.0.0.1 localhost\n10.123.0.1 mycache\n")
         r.net_ok("create", "front", "--subnet", "172.30.0.0/24", "--gateway", "172.30.0.254")
         r.net_ok("create", "back", "--subnet", "172.31.0.0/29")
         self.assertEqual(r.net_ok("join", "front", a).stdout, "172.30.0.1\n")
@@ -236,6 +240,8 @@ class Members(NetTest):
         self.assertNotIn(c, r.hosts(a))
         self.assertIn(a, r.hosts(b))
         self.assertIn(c, r.hosts(b))
+        self.assertTrue(r.hosts(c).startswith("127.0.0.1 localhost\n10.123.0.1 mycache\n# npte"))
+        self.assertIn("172.31.0.6\t%s %s.back\n" % (b, b), r.hosts(c))
         r.serve(a, b, c)
         self.assertTrue(r.reach(a, b) and r.reach(c, b) and r.reach(b, c))
         self.assertFalse(r.reach(a, "172.31.0.2", timeout=3))
@@ -246,6 +252,8 @@ class Members(NetTest):
         self.assertEqual(sorted(l for l in links if l.startswith("nh-")),
                          ["nh-ac1e0001", "nh-ac1e0002"])
         self.assertTrue(r.reach(a, b))
+        with open(own) as f:
+            self.assertEqual(f.read(), "127.0.0.1 localhost\n10.123.0.1 mycache\n")
         # destroy leaves every network: the index, the peers' hosts files and the bridge port.
         r.net_ok("create", "back", "--subnet", "172.31.0.0/29")
         r.net_ok("join", "back", b)
@@ -261,6 +269,7 @@ class Members(NetTest):
         self.assertExit(res, 0)
         self.assertEqual(r.members("back"), {})
         self.assertNotIn(c, r.listing())
+        self.assertFalse(os.path.exists(own))
 
 
 class Restart(NetTest):

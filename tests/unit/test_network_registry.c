@@ -631,17 +631,53 @@ test_hosts (void **state)
   g_autofree char *pg = net_hosts_render (idx, "pg");
 
   assert_null (net_hosts_render (idx, "nobody"));
-  assert_non_null (strstr (api, "127.0.0.1\tlocalhost\n"));
+  assert_true (g_str_has_prefix (api, NET_HOSTS_BEGIN "api "));
+  assert_true (g_str_has_suffix (api, NET_HOSTS_END));
   /* api is in both networks: it sees everyone, under both names. */
-  assert_non_null (strstr (api, "10.44.0.2\tfront front.web\n"));
-  assert_non_null (strstr (api, "10.44.0.3\tapi api.web\n"));
-  assert_non_null (strstr (api, "192.168.50.1\tapi api.db\n"));
-  assert_non_null (strstr (api, "192.168.50.5\tpg pg.db\n"));
+  assert_non_null (strstr (api, "\n10.44.0.2\tfront front.web\n"));
+  assert_non_null (strstr (api, "\n10.44.0.3\tapi api.web\n"));
+  assert_non_null (strstr (api, "\n192.168.50.1\tapi api.db\n"));
+  assert_non_null (strstr (api, "\n192.168.50.5\tpg pg.db\n"));
   /* front and pg share no network: neither sees the other. */
   assert_null (strstr (front, "pg"));
   assert_null (strstr (pg, "front"));
   assert_non_null (strstr (pg, "api api.db"));
   assert_null (strstr (pg, "api.web"));
+}
+
+static void
+test_hosts_merge (void **state)
+{
+  g_autoptr (NetIndex) idx = sample ();
+  g_autofree char *block = net_hosts_render (idx, "pg");
+  g_autofree char *fresh = net_hosts_merge (NULL, block);
+  g_autofree char *expect_fresh = g_strconcat (NET_PLAIN_HOSTS, block, NULL);
+  static const char own[] = "127.0.0.1 localhost\n10.1.1.1 cache";
+
+  /* No file: the localhost lines, then the block; leaving removes the file again. */
+  assert_string_equal (fresh, expect_fresh);
+  assert_null (net_hosts_merge (fresh, NULL));
+  assert_null (net_hosts_merge (NULL, NULL));
+  assert_null (net_hosts_merge ("", NULL));
+  /* A file of the user's own keeps its lines around the block, before and after. */
+  g_autofree char *mine = net_hosts_merge (own, block);
+  g_autofree char *expect_mine = g_strconcat (own, "\n", block, NULL);
+  assert_string_equal (mine, expect_mine);
+  g_autofree char *mine2 = net_hosts_merge (mine, block);
+  assert_string_equal (mine2, mine);
+  g_autofree char *with_tail = g_strconcat (mine, "10.2.2.2 after\n", NULL);
+  g_autoptr (NetIndex) other = sample ();
+  net_leave (net_index_find (other, "db"), "api");
+  g_autofree char *block2 = net_hosts_render (other, "pg");
+  g_autofree char *replaced = net_hosts_merge (with_tail, block2);
+  g_autofree char *expect_replaced = g_strconcat (own, "\n10.2.2.2 after\n", block2, NULL);
+  assert_string_equal (replaced, expect_replaced);
+  g_autofree char *gone = net_hosts_merge (replaced, NULL);
+  g_autofree char *expect_gone = g_strconcat (own, "\n10.2.2.2 after\n", NULL);
+  assert_string_equal (gone, expect_gone);
+  /* A block cut short (no end line) is dropped to the end. */
+  g_autofree char *cut = g_strndup (fresh, strlen (fresh) - 5);
+  assert_null (net_hosts_merge (cut, NULL));
 }
 
 static void
@@ -709,18 +745,27 @@ test_scripts (void **state)
   assert_non_null (strstr (rc, quoted));
 
   /* rm --force of db: its members' veths, the bridge; api keeps web in its hosts. */
+  g_autoptr (NetIndex) gone_idx = sample ();
   Network *db = net_index_find (idx, "db");
   guint at = 0;
   assert_true (g_ptr_array_find (idx->networks, db, &at));
   g_autoptr (Network) gone = g_ptr_array_steal_index (idx->networks, at);
-  g_autofree char *rr = network_script_rm (root, "/usr/bin/npte", before, idx, gone);
-  g_autofree char *ur = network_script_rm (user, "/usr/bin/npte", before, idx, gone);
+  g_autoptr (GHashTable) old = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *api_block = net_hosts_render (idx, "api");
+  g_autofree char *pg_block = net_hosts_render (gone_idx, "pg");
+  g_autofree char *api_old = net_hosts_merge ("10.3.3.3 mine\n", api_block);
+  g_autofree char *pg_old = net_hosts_merge (NULL, pg_block);
+  g_hash_table_insert (old, (gpointer) "api", api_old);
+  g_hash_table_insert (old, (gpointer) "pg", pg_old);
+  g_autofree char *rr = network_script_rm (root, "/usr/bin/npte", before, idx, gone, old);
+  g_autofree char *ur = network_script_rm (user, "/usr/bin/npte", before, idx, gone, old);
   assert_non_null (strstr (rr, "# npte network rm db --force (dry run)"));
   assert_non_null (strstr (rr, " link del nh-c0a83201 2>/dev/null || :\n"));
   assert_non_null (strstr (rr, " link del nh-c0a83205 2>/dev/null || :\n"));
   assert_non_null (strstr (rr, " link del nb-c0a83200 2>/dev/null || :\n"));
   assert_null (strstr (rr, "ip netns del"));
   assert_non_null (strstr (rr, "api api.web"));
+  assert_non_null (strstr (rr, "10.3.3.3 mine\n"));
   assert_non_null (strstr (rr, "pg.d/hosts\"; rm -f"));
   assert_non_null (strstr (ur, "if K=$(\"$NPTE\" __netns-keeper --find 2>/dev/null); then\n"));
 }
@@ -742,6 +787,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_save_load, setup, teardown),
     cmocka_unit_test_setup_teardown (test_load_corrupt, setup, teardown),
     cmocka_unit_test (test_hosts),
+    cmocka_unit_test (test_hosts_merge),
     cmocka_unit_test (test_link_and_infra_names),
     cmocka_unit_test (test_scripts),
   };
