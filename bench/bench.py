@@ -82,20 +82,33 @@ def log(*a):
 
 
 def free_port():
-    """A port free for both TCP and UDP on 127.0.0.1."""
-    for _ in range(100):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        p = s.getsockname()[1]
+    """A port free for both TCP and UDP on 127.0.0.1, below the ephemeral range.
+
+    Ports from the ephemeral range (32768-60999) can be taken again as the source port of
+    any outgoing connection before the server binds them, so they are avoided.
+    """
+    import random
+    lo, hi = 20000, 32000
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            eph = int(f.read().split()[0])
+        hi = min(hi, eph - 1)
+        lo = min(lo, hi - 1000)
+    except (OSError, ValueError):
+        pass
+    for _ in range(200):
+        p = random.randint(lo, hi)
+        t = socket.socket()
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
+            t.bind(("127.0.0.1", p))
             u.bind(("127.0.0.1", p))
             return p
         except OSError:
             continue
         finally:
+            t.close()
             u.close()
-            s.close()
     raise RuntimeError("no free port")
 
 
@@ -263,10 +276,24 @@ class Helper:
             cmd = helper_cmd(ctx, kind, protos, self.port, inner, state) + payload(inner)
         self.logpath = os.path.join(ctx.logdir, "%s-%s.log" % (tag, kind))
         self.logf = open(self.logpath, "ab")
-        self.logf.write(("$ %s\n" % " ".join(cmd)).encode())
-        self.logf.flush()
-        self.proc = subprocess.Popen(ctx.wrap(cmd, limit), stdout=self.logf, stderr=self.logf,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        for attempt in range(3):
+            self.logf.write(("$ %s\n" % " ".join(cmd)).encode())
+            self.logf.flush()
+            self.proc = subprocess.Popen(ctx.wrap(cmd, limit), stdout=self.logf,
+                                         stderr=self.logf, stdin=subprocess.DEVNULL,
+                                         start_new_session=True)
+            time.sleep(0.3)
+            if self.proc.poll() is None or attempt == 2:
+                break
+            # it died at once, most likely its port was taken meanwhile: another port
+            old = self.port
+            self.port = free_port()
+            if kind == "direct":
+                self.inner = self.port
+                cmd = payload(self.port)
+            else:
+                cmd = [c.replace(":%d:" % old, ":%d:" % self.port)
+                       .replace("/%d:" % old, "/%d:" % self.port) for c in cmd]
 
     def pids(self):
         return [] if self.kind == "direct" else helper_pids(self.proc.pid)
