@@ -5,7 +5,10 @@
  * re-encodes to strictly valid JSON that parses again to the same text (a
  * fixed point), every member has a hosts file naming it, and the index
  * stays consistent through a join (a free host address, or ENOSPC), a
- * leave and a new default network (the next free /24, or ENOSPC).
+ * leave and a new default network (the next free /24, or ENOSPC). The
+ * same bytes, as the text of a hosts file, go through net_hosts_merge():
+ * npte's block ends up there exactly once, merging again changes nothing,
+ * and removing it leaves no block behind.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -88,12 +91,47 @@ mutate (NetIndex *idx)
   g_free (reencode (idx));
 }
 
+/* count() - occurrences of @needle in @hay. */
+static guint
+count (const char *hay, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (hay, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+/* fuzz_merge() - @data as an existing hosts file. */
+static void
+fuzz_merge (const uint8_t *data, size_t size)
+{
+  static const char block[] = NET_HOSTS_BEGIN "x (written by npte)\n10.0.0.2\tx x.n\n"
+                              NET_HOSTS_END;
+  g_autofree char *old = g_strndup ((const char *) data, size);
+  g_autofree char *merged = net_hosts_merge (old, block);
+  g_autofree char *again = NULL;
+  g_autofree char *removed = NULL;
+
+  CHECK (merged != NULL && g_str_has_suffix (merged, block));
+  /* Other lines that look like a block start are the user's; only npte's first block goes. */
+  if (count (old, NET_HOSTS_BEGIN) == 0)
+    CHECK (count (merged, NET_HOSTS_BEGIN) == 1);
+  again = net_hosts_merge (merged, block);
+  if (count (old, NET_HOSTS_BEGIN) == 0)
+    CHECK (strcmp (again, merged) == 0);
+  removed = net_hosts_merge (merged, NULL);
+  if (count (old, NET_HOSTS_BEGIN) == 0 && removed != NULL)
+    CHECK (strstr (removed, NET_HOSTS_BEGIN) == NULL);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (NetIndex) idx = net_index_parse ((const char *) data, size, &error);
 
+  fuzz_merge (data, size);
   if (idx == NULL)
     {
       CHECK (error != NULL && error->domain == NPTE_ERROR && error->code == EINVAL);
