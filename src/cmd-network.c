@@ -14,13 +14,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "log.h"
-#include "netns-ops.h"
 #include "netns-registry.h"
 #include "network-ops.h"
 #include "network-registry.h"
