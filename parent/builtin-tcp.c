@@ -18,6 +18,8 @@
 
 /* Accept paused this long after EMFILE/ENFILE/ENOBUFS/ENOMEM. */
 #define TCP_ACCEPT_BACKOFF 0.1
+/* Seconds between two warnings about fd pressure on one port. */
+#define PRESSURE_LOG_INTERVAL 10.0
 /* Connections accepted per wake-up before other work gets a turn. */
 #define TCP_ACCEPT_BATCH 128
 
@@ -44,7 +46,6 @@ struct TcpConn {
   struct sockaddr_storage client;
   gboolean waiting;     /* for a pool socket */
   NsPoolWaiter waiter;
-  ev_io connect_w;
   TcpDir up;            /* client -> namespace */
   TcpDir down;          /* namespace -> client */
 };
@@ -55,7 +56,8 @@ struct TcpPort {
   int lfd;
   ev_io accept_w;
   ev_timer backoff_w;
-  gboolean pressure;    /* paused by fd exhaustion; logged once per episode */
+  gboolean announce;    /* a pressure warning was printed: say when accepting resumes */
+  ev_tstamp last_warn;  /* pressure warnings: at most one per PRESSURE_LOG_INTERVAL */
   struct sockaddr_storage target;
   socklen_t target_len;
   gboolean reverse;     /* lfd is in the namespace; upstream sockets are made on the host */
@@ -88,7 +90,6 @@ conn_close (TcpConn *c, gboolean reset)
 
   if (c->waiting)
     nspool_cancel (port->b->pool, &c->waiter);
-  ev_io_stop (loop, &c->connect_w);
   ev_io_stop (loop, &c->up.r);
   ev_io_stop (loop, &c->up.w);
   ev_io_stop (loop, &c->down.r);
@@ -127,29 +128,43 @@ conn_error (TcpConn *c, const char *what, int errsv)
  * @c: connection
  * @d: direction
  *
+ * A short read means the source is drained and a short write that the
+ * destination is full: neither is tried again in this call, which saves
+ * the syscall that would only return EAGAIN (libev is level-triggered and
+ * calls again when there is more).
+ *
  * Return: 0 when nothing more can move, or an errno on a fatal error.
  */
 static int
 dir_move (TcpConn *c, TcpDir *d)
 {
   const size_t cap = (size_t) c->port->b->pipe_size;
+  gboolean drained = FALSE; /* a read came back short: the source is empty for now */
+  gboolean full = FALSE;    /* a write came back short: the destination is full */
 
   for (;;)
     {
       gboolean progress = FALSE;
 
-      if (!d->eof && d->pending < cap)
+      if (!d->eof && !drained && d->pending < cap)
         {
-          ssize_t n = splice (d->src, NULL, d->pipe.wfd, NULL, cap - d->pending,
+          const size_t want = cap - d->pending;
+          ssize_t n = splice (d->src, NULL, d->pipe.wfd, NULL, want,
                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
           if (n > 0)
-            d->pending += (size_t) n, progress = TRUE;
+            {
+              d->pending += (size_t) n;
+              progress = TRUE;
+              drained = (size_t) n < want;
+            }
           else if (n == 0)
             d->eof = TRUE, progress = TRUE;
-          else if (errno != EAGAIN && errno != EINTR)
+          else if (errno == EAGAIN)
+            drained = TRUE;
+          else if (errno != EINTR)
             return errno;
         }
-      if (d->pending > 0)
+      if (d->pending > 0 && !full)
         {
           ssize_t m = splice (d->pipe.rfd, NULL, d->dst, NULL, d->pending,
                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -158,8 +173,11 @@ dir_move (TcpConn *c, TcpDir *d)
               d->pending -= (size_t) m;
               *d->bytes += (guint64) m;
               progress = TRUE;
+              full = d->pending > 0;
             }
-          else if (m < 0 && errno != EAGAIN && errno != EINTR)
+          else if (m < 0 && errno == EAGAIN)
+            full = TRUE;
+          else if (m < 0 && errno != EINTR)
             return errno;
         }
       if (!progress)
@@ -247,31 +265,8 @@ conn_start_relay (TcpConn *c)
 {
   struct ev_loop *loop = c->port->b->loop;
 
-  ev_io_stop (loop, &c->connect_w);
   ev_io_start (loop, &c->up.r);
   ev_io_start (loop, &c->down.r);
-}
-
-static void
-connect_cb (struct ev_loop *loop, ev_io *w, int revents)
-{
-  TcpConn *c = w->data;
-  int err = 0;
-  socklen_t len = sizeof err;
-
-  if (getsockopt (c->nfd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-    err = errno;
-  if (err != 0)
-    {
-      char addr[NPTE_SOCKADDR_STRLEN];
-      npte_sockaddr_format ((struct sockaddr *) &c->port->target, addr);
-      c->port->entry->counters.errors++;
-      npte_debug ("port %d: connect %s in the namespace: %s", c->port->entry->id, addr,
-                  g_strerror (err));
-      conn_close (c, TRUE);
-      return;
-    }
-  conn_start_relay (c);
 }
 
 /**
@@ -298,21 +293,21 @@ conn_got_socket (gpointer user_data, int fd)
   c->up.dst = c->down.src = fd;
   ev_io_set (&c->up.w, fd, EV_WRITE);
   ev_io_set (&c->down.r, fd, EV_READ);
-  if (connect (fd, (struct sockaddr *) &c->port->target, c->port->target_len) == 0)
-    {
-      conn_start_relay (c);
-      return;
-    }
-  if (errno != EINPROGRESS)
+  if (connect (fd, (struct sockaddr *) &c->port->target, c->port->target_len) < 0
+      && errno != EINPROGRESS)
     {
       c->port->entry->counters.errors++;
       npte_debug ("port %d: connect: %s", c->port->entry->id, g_strerror (errno));
       conn_close (c, TRUE);
       return;
     }
-  ev_io_init (&c->connect_w, connect_cb, fd, EV_WRITE);
-  c->connect_w.data = c;
-  ev_io_start (c->port->b->loop, &c->connect_w);
+  /*
+   * Relay at once, without waiting for the connection: writes to it fail
+   * with EAGAIN until it is established (then its write watcher fires),
+   * and a refused connection shows up as a read error, counted and
+   * passed on to the client as a reset.
+   */
+  conn_start_relay (c);
 }
 
 /**
@@ -356,7 +351,6 @@ conn_new (TcpPort *port, int cfd, const struct sockaddr_storage *client)
   c->nfd = -1;
   c->client = *client;
   c->link.data = c;
-  ev_init (&c->connect_w, connect_cb);
   dir_init (c, &c->up, cfd, -1, up_cb, &port->entry->counters.bytes_in);
   dir_init (c, &c->down, -1, cfd, down_cb, &port->entry->counters.bytes_out);
   g_queue_push_tail_link (&port->conns, &c->link);
@@ -398,17 +392,23 @@ backoff_cb (struct ev_loop *loop, ev_timer *w, int revents)
  * @errsv: errno of accept()
  *
  * Pending clients stay in the kernel's backlog and are served when the
- * pause ends; the condition is logged once per episode.
+ * pause ends. A storm logs one warning (and one line when it is over) per
+ * PRESSURE_LOG_INTERVAL, not one per failed accept.
  */
 static void
 accept_pressure (TcpPort *port, int errsv)
 {
+  const ev_tstamp now = ev_now (port->b->loop);
+
   port->entry->counters.errors++;
-  if (!port->pressure)
-    npte_warn ("port %d: accept: %s; pausing new connections for %d ms until resources "
-               "free up",
-               port->entry->id, g_strerror (errsv), (int) (TCP_ACCEPT_BACKOFF * 1000));
-  port->pressure = TRUE;
+  if (port->last_warn == 0 || now - port->last_warn >= PRESSURE_LOG_INTERVAL)
+    {
+      npte_warn ("port %d: accept: %s; pausing new connections for %d ms at a time until "
+                 "resources free up",
+                 port->entry->id, g_strerror (errsv), (int) (TCP_ACCEPT_BACKOFF * 1000));
+      port->last_warn = now;
+      port->announce = TRUE;
+    }
   ev_io_stop (port->b->loop, &port->accept_w);
   ev_timer_set (&port->backoff_w, TCP_ACCEPT_BACKOFF, 0.);
   ev_timer_start (port->b->loop, &port->backoff_w);
@@ -443,10 +443,10 @@ accept_cb (struct ev_loop *loop, ev_io *w, int revents)
             }
           return;
         }
-      if (port->pressure)
+      if (port->announce)
         {
           npte_info ("port %d: accepting connections again", port->entry->id);
-          port->pressure = FALSE;
+          port->announce = FALSE;
         }
       conn_new (port, fd, &client);
     }

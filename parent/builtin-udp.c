@@ -225,14 +225,15 @@ flow_got_socket (gpointer user_data, int fd)
 /**
  * flow_new() - a flow for a new client, evicting the oldest when full
  * @port: the port
- * @key: client key
+ * @key_in: client key
  * @client: client address
  * @client_len: its length
  *
- * Return: (transfer none) the flow, owned by the port's table.
+ * Return: (transfer none) the flow, owned by the port's table, or NULL when
+ *         it failed at once (no namespace socket) and is already gone.
  */
 static UdpFlow *
-flow_new (UdpPort *port, const UdpKey *key, const struct sockaddr_storage *client,
+flow_new (UdpPort *port, const UdpKey *key_in, const struct sockaddr_storage *client,
           socklen_t client_len)
 {
   if (g_hash_table_size (port->flows) >= port->b->config.udp_max_flows && port->lru.head != NULL)
@@ -240,7 +241,7 @@ flow_new (UdpPort *port, const UdpKey *key, const struct sockaddr_storage *clien
 
   UdpFlow *f = g_new0 (UdpFlow, 1);
   f->port = port;
-  f->key = *key;
+  f->key = *key_in;
   f->client = *client;
   f->client_len = client_len;
   f->fd = -1;
@@ -252,15 +253,19 @@ flow_new (UdpPort *port, const UdpKey *key, const struct sockaddr_storage *clien
   port->entry->counters.conns_accepted++;
   port->entry->counters.conns_active++;
 
+  const UdpKey key = *key_in;
   if (port->reverse)
     {
       flow_got_socket (f, socket (port->target.ss_family,
                                   SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-      return f;
+      return g_hash_table_lookup (port->flows, &key);
     }
   int fd = nspool_take (port->b->pool, port->target.ss_family, SOCK_DGRAM);
   if (fd >= 0)
-    flow_got_socket (f, fd);
+    {
+      flow_got_socket (f, fd);
+      return g_hash_table_lookup (port->flows, &key);
+    }
   else
     {
       f->waiting = TRUE;
@@ -289,8 +294,6 @@ dispatch (UdpPort *port, const struct sockaddr_storage *client, socklen_t client
   if (f == NULL)
     {
       f = flow_new (port, &key, client, client_len);
-      /* flow_new() may have failed and freed it already */
-      f = g_hash_table_lookup (port->flows, &key);
       if (f == NULL)
         return;
     }

@@ -22,6 +22,7 @@ struct ChildLink {
   uint32_t next_id;
   GHashTable *pending; /* id -> PendingRequest* */
   gboolean dead;
+  ev_tstamp last_warn;   /* bad-frame warnings: at most one per 10 s */
 };
 
 /**
@@ -154,17 +155,16 @@ link_dispatch (ChildLink *link, ProtoMsg *msg)
 }
 
 /**
- * link_fail_pending() - fail every pending request: the child is gone
+ * link_fail_pending_with() - fail every pending request with @error
  * @link: the link
+ * @error: what the callbacks receive
  */
 static void
-link_fail_pending (ChildLink *link)
+link_fail_pending_with (ChildLink *link, const GError *error)
 {
-  g_autoptr (GError) error = NULL;
   GHashTableIter it;
   gpointer value;
 
-  npte_set_error (&error, EPIPE, "the child process is gone");
   while (g_hash_table_size (link->pending) > 0)
     {
       g_hash_table_iter_init (&it, link->pending);
@@ -174,6 +174,19 @@ link_fail_pending (ChildLink *link)
       g_hash_table_iter_remove (&it);
       p.func (p.user_data, NULL, 0, error);
     }
+}
+
+/**
+ * link_fail_pending() - fail every pending request: the child is gone
+ * @link: the link
+ */
+static void
+link_fail_pending (ChildLink *link)
+{
+  g_autoptr (GError) error = NULL;
+
+  npte_set_error (&error, EPIPE, "the child process is gone");
+  link_fail_pending_with (link, error);
 }
 
 static void
@@ -197,8 +210,17 @@ link_cb (struct ev_loop *loop, ev_io *w, int revents)
         }
       if (r == PROTO_RECV_ERROR)
         {
-          if (!g_error_matches (error, NPTE_ERROR, EAGAIN))
+          if (g_error_matches (error, NPTE_ERROR, EAGAIN))
+            return;
+          /*
+           * A lost reply (e.g. a SOCKETS frame truncated because this
+           * process is out of fds) would leave its request pending for
+           * ever: fail every pending request; the pool retries later.
+           */
+          if (link->last_warn == 0 || ev_now (loop) - link->last_warn >= 10.0)
             npte_warn ("bad frame from the child: %s", error->message);
+          link->last_warn = ev_now (loop);
+          link_fail_pending_with (link, error);
           return;
         }
       link_dispatch (link, &msg);
