@@ -16,6 +16,8 @@
 #include "npte-error.h"
 #include "util.h"
 
+/* recvmmsg() batches per wake-up before other work gets a turn. */
+#define UDP_ROUNDS 8
 /* Datagrams held per flow while its namespace socket is on the way. */
 #define UDP_BACKLOG_MAX 16
 
@@ -171,20 +173,32 @@ reply_cb (struct ev_loop *loop, ev_io *w, int revents)
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
-  int n = recvmmsg (f->fd, msgs, BUILTIN_UDP_BATCH, MSG_DONTWAIT, NULL);
-  if (n <= 0)
-    return; /* EAGAIN, or ECONNREFUSED from a closed server port */
-  for (int i = 0; i < n; i++)
+  for (int round = 0; round < UDP_ROUNDS; round++)
     {
-      iov[i].iov_len = msgs[i].msg_len;
-      msgs[i].msg_hdr.msg_name = &f->client;
-      msgs[i].msg_hdr.msg_namelen = f->client_len;
-      port->entry->counters.bytes_out += msgs[i].msg_len;
+      for (int i = 0; i < BUILTIN_UDP_BATCH; i++)
+        {
+          /* The previous round pointed msg_name at the client: reset it. */
+          iov[i].iov_len = BUILTIN_UDP_BUFSIZE;
+          msgs[i].msg_hdr.msg_name = NULL;
+          msgs[i].msg_hdr.msg_namelen = 0;
+        }
+      int n = recvmmsg (f->fd, msgs, BUILTIN_UDP_BATCH, MSG_DONTWAIT, NULL);
+      if (n <= 0)
+        break; /* EAGAIN, or ECONNREFUSED from a closed server port */
+      for (int i = 0; i < n; i++)
+        {
+          iov[i].iov_len = msgs[i].msg_len;
+          msgs[i].msg_hdr.msg_name = &f->client;
+          msgs[i].msg_hdr.msg_namelen = f->client_len;
+          port->entry->counters.bytes_out += msgs[i].msg_len;
+        }
+      int sent = sendmmsg (port->lfd, msgs, (unsigned int) n, MSG_DONTWAIT);
+      if (sent < n)
+        port->entry->counters.errors += (guint64) (n - (sent < 0 ? 0 : sent));
+      flow_touch (f);
+      if (n < BUILTIN_UDP_BATCH)
+        break;
     }
-  int sent = sendmmsg (port->lfd, msgs, (unsigned int) n, MSG_DONTWAIT);
-  if (sent < n)
-    port->entry->counters.errors += (guint64) (n - (sent < 0 ? 0 : sent));
-  flow_touch (f);
 }
 
 /**
@@ -276,34 +290,74 @@ flow_new (UdpPort *port, const UdpKey *key_in, const struct sockaddr_storage *cl
 }
 
 /**
- * dispatch() - one datagram from a client: to its flow
+ * flow_for() - the flow of a client, created on first contact
  * @port: the port
- * @client: sender
+ * @key: client key
+ * @client: client address
  * @client_len: its length
- * @data: payload
- * @len: its length
+ *
+ * Return: (transfer none) the flow, or NULL when it could not be made.
+ */
+static UdpFlow *
+flow_for (UdpPort *port, const UdpKey *key, const struct sockaddr_storage *client,
+          socklen_t client_len)
+{
+  UdpFlow *f = g_hash_table_lookup (port->flows, key);
+
+  if (f == NULL)
+    f = flow_new (port, key, client, client_len);
+  if (f != NULL)
+    flow_touch (f);
+  return f;
+}
+
+/**
+ * deliver() - pass @count datagrams of one client to its flow in one sendmmsg()
+ * @port: the port
+ * @f: the flow (may be NULL: it failed, the datagrams are dropped)
+ * @msgs: the datagrams, as received (msg_len set)
+ * @count: how many
  */
 static void
-dispatch (UdpPort *port, const struct sockaddr_storage *client, socklen_t client_len,
-          const guint8 *data, size_t len)
+deliver (UdpPort *port, UdpFlow *f, struct mmsghdr *msgs, unsigned int count)
 {
-  UdpKey key;
-
-  key_from_sockaddr (client, &key);
-  UdpFlow *f = g_hash_table_lookup (port->flows, &key);
   if (f == NULL)
+    return;
+  if (f->fd < 0)
     {
-      f = flow_new (port, &key, client, client_len);
-      if (f == NULL)
-        return;
+      for (unsigned int i = 0; i < count; i++)
+        {
+          const struct iovec *v = msgs[i].msg_hdr.msg_iov;
+          if (f->backlog.length < UDP_BACKLOG_MAX)
+            g_queue_push_tail (&f->backlog, g_bytes_new (v->iov_base, msgs[i].msg_len));
+          else
+            port->entry->counters.errors++;
+        }
+      return;
     }
-  flow_touch (f);
-  if (f->fd >= 0)
-    flow_send (f, data, len);
-  else if (f->backlog.length < UDP_BACKLOG_MAX)
-    g_queue_push_tail (&f->backlog, g_bytes_new (data, len));
-  else
-    port->entry->counters.errors++;
+  for (unsigned int i = 0; i < count; i++)
+    {
+      msgs[i].msg_hdr.msg_iov->iov_len = msgs[i].msg_len;
+      msgs[i].msg_hdr.msg_name = NULL; /* the flow socket is connected */
+      msgs[i].msg_hdr.msg_namelen = 0;
+    }
+  unsigned int done = 0;
+  for (int attempt = 0; done < count && attempt < 2; attempt++)
+    {
+      int sent = sendmmsg (f->fd, msgs + done, count - done, MSG_DONTWAIT);
+      if (sent > 0)
+        {
+          for (int i = 0; i < sent; i++)
+            port->entry->counters.bytes_in += msgs[done + (unsigned int) i].msg_len;
+          done += (unsigned int) sent;
+          attempt = -1; /* progress: keep going */
+          continue;
+        }
+      /* An ICMP error from an earlier datagram is reported once; retry. */
+      if (sent < 0 && errno != ECONNREFUSED)
+        break;
+    }
+  port->entry->counters.errors += count - done;
 }
 
 static void
@@ -313,20 +367,37 @@ listener_cb (struct ev_loop *loop, ev_io *w, int revents)
   struct mmsghdr msgs[BUILTIN_UDP_BATCH];
   struct iovec iov[BUILTIN_UDP_BATCH];
   struct sockaddr_storage from[BUILTIN_UDP_BATCH];
+  UdpKey keys[BUILTIN_UDP_BATCH];
 
-  for (int i = 0; i < BUILTIN_UDP_BATCH; i++)
+  for (int round = 0; round < UDP_ROUNDS; round++)
     {
-      iov[i].iov_base = port->b->udp_bufs + (gsize) i * BUILTIN_UDP_BUFSIZE;
-      iov[i].iov_len = BUILTIN_UDP_BUFSIZE;
-      memset (&msgs[i], 0, sizeof msgs[i]);
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-      msgs[i].msg_hdr.msg_name = &from[i];
-      msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+      for (int i = 0; i < BUILTIN_UDP_BATCH; i++)
+        {
+          iov[i].iov_base = port->b->udp_bufs + (gsize) i * BUILTIN_UDP_BUFSIZE;
+          iov[i].iov_len = BUILTIN_UDP_BUFSIZE;
+          memset (&msgs[i], 0, sizeof msgs[i]);
+          msgs[i].msg_hdr.msg_iov = &iov[i];
+          msgs[i].msg_hdr.msg_iovlen = 1;
+          msgs[i].msg_hdr.msg_name = &from[i];
+          msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+        }
+      int n = recvmmsg (port->lfd, msgs, BUILTIN_UDP_BATCH, MSG_DONTWAIT, NULL);
+      if (n <= 0)
+        return;
+      for (int i = 0; i < n; i++)
+        key_from_sockaddr (&from[i], &keys[i]);
+      /* Runs of datagrams from one client go to its flow in one sendmmsg(). */
+      for (int start = 0, end; start < n; start = end)
+        {
+          for (end = start + 1; end < n && key_equal (&keys[end], &keys[start]); end++)
+            ;
+          UdpFlow *f = flow_for (port, &keys[start], &from[start],
+                                 msgs[start].msg_hdr.msg_namelen);
+          deliver (port, f, &msgs[start], (unsigned int) (end - start));
+        }
+      if (n < BUILTIN_UDP_BATCH)
+        return;
     }
-  int n = recvmmsg (port->lfd, msgs, BUILTIN_UDP_BATCH, MSG_DONTWAIT, NULL);
-  for (int i = 0; i < n; i++)
-    dispatch (port, &from[i], msgs[i].msg_hdr.msg_namelen, iov[i].iov_base, msgs[i].msg_len);
 }
 
 static void
