@@ -177,6 +177,37 @@ make_fresh_dir (GError **error)
   return g_steal_pointer (&tmpl);
 }
 
+/**
+ * open_dirfds() - O_PATH fds of the state dir (and of its parent if we created it)
+ * @sd: the state dir (path and created set; dir_fd, parent_fd and name are set here)
+ * @error: error on failure
+ *
+ * statedir_close() works relative to these, so it needs no path.
+ *
+ * Return: TRUE on success.
+ */
+static gboolean
+open_dirfds (StateDir *sd, GError **error)
+{
+  struct stat dst, nst;
+
+  sd->dir_fd = open (sd->path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sd->dir_fd < 0 || fstat (sd->dir_fd, &dst) < 0)
+    return npte_set_errno (error, errno, "open state dir %s", sd->path);
+  if (!sd->created)
+    return TRUE;
+  g_autofree char *parent = g_path_get_dirname (sd->path);
+  sd->name = g_path_get_basename (sd->path);
+  sd->parent_fd = open (parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (sd->parent_fd < 0)
+    return npte_set_errno (error, errno, "open %s", parent);
+  if (fstatat (sd->parent_fd, sd->name, &nst, AT_SYMLINK_NOFOLLOW) < 0 || nst.st_dev != dst.st_dev
+      || nst.st_ino != dst.st_ino)
+    return npte_set_error (error, EBUSY, "state dir %s was replaced while npte opened it",
+                           sd->path);
+  return TRUE;
+}
+
 StateDir *
 statedir_open (const char *path, GError **error)
 {
@@ -210,18 +241,29 @@ statedir_open (const char *path, GError **error)
         rmdir (dir);
       return NULL;
     }
-  /* The lock is ours: anything left is stale, from an npte that was killed. */
-  for (const char *const *f = statedir_files; *f != NULL; f++)
-    {
-      g_autofree char *p = g_build_filename (dir, *f, NULL);
-      unlink (p);
-    }
 
-  StateDir *sd = g_new0 (StateDir, 1);
+  g_autoptr (StateDir) sd = g_new0 (StateDir, 1);
   sd->path = g_steal_pointer (&dir);
   sd->lock_fd = lock_fd;
   sd->created = created;
-  return sd;
+  sd->dir_fd = sd->parent_fd = -1;
+  if (!open_dirfds (sd, error))
+    {
+      /* Nothing of ours is in it yet but the lock: leave the place as we found it. */
+      g_autofree char *lock = g_build_filename (sd->path, STATEDIR_LOCK, NULL);
+      g_autofree char *made = sd->created ? g_strdup (sd->path) : NULL;
+
+      unlink (lock);
+      sd->created = FALSE;
+      g_clear_pointer (&sd, statedir_close);
+      if (made != NULL)
+        rmdir (made);
+      return NULL;
+    }
+  /* The lock is ours: anything left is stale, from an npte that was killed. */
+  for (const char *const *f = statedir_files; *f != NULL; f++)
+    unlinkat (sd->dir_fd, *f, 0);
+  return g_steal_pointer (&sd);
 }
 
 char *
@@ -255,21 +297,39 @@ statedir_write_child_pid (const StateDir *sd, int pid, GError **error)
   return TRUE;
 }
 
+/**
+ * remove_dir() - rmdir the state dir, if its name still names the dir we opened
+ * @sd: the state dir (created by us)
+ */
+static void
+remove_dir (const StateDir *sd)
+{
+  struct stat dst, nst;
+
+  if (sd->parent_fd < 0 || fstat (sd->dir_fd, &dst) < 0
+      || fstatat (sd->parent_fd, sd->name, &nst, AT_SYMLINK_NOFOLLOW) < 0
+      || nst.st_dev != dst.st_dev || nst.st_ino != dst.st_ino)
+    return;
+  unlinkat (sd->parent_fd, sd->name, AT_REMOVEDIR);
+}
+
 void
 statedir_close (StateDir *sd)
 {
   if (sd == NULL)
     return;
-  for (const char *const *f = statedir_files; *f != NULL; f++)
+  if (sd->dir_fd >= 0)
     {
-      g_autofree char *p = g_build_filename (sd->path, *f, NULL);
-      unlink (p);
+      for (const char *const *f = statedir_files; *f != NULL; f++)
+        unlinkat (sd->dir_fd, *f, 0);
+      unlinkat (sd->dir_fd, STATEDIR_LOCK, 0);
+      if (sd->created)
+        remove_dir (sd);
     }
-  g_autofree char *lock = g_build_filename (sd->path, STATEDIR_LOCK, NULL);
-  unlink (lock);
-  if (sd->created)
-    rmdir (sd->path);
   npte_close_fdp (&sd->lock_fd);
+  npte_close_fdp (&sd->dir_fd);
+  npte_close_fdp (&sd->parent_fd);
+  g_free (sd->name);
   g_free (sd->path);
   g_free (sd);
 }

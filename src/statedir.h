@@ -19,6 +19,14 @@ typedef struct {
   char *path;         /* absolute path */
   int lock_fd;        /* holds LOCK_EX for the life of the run */
   gboolean created;   /* we made the directory, so we remove it at the end */
+  /*
+   * O_PATH directory fds: statedir_close() works relative to them, so the
+   * clean-up still works when the path is not reachable any more (the
+   * parent's sandbox pivots to an empty root). -1 when not open.
+   */
+  int dir_fd;         /* the state dir */
+  int parent_fd;      /* its parent, only when @created (for the rmdir) */
+  char *name;         /* its name inside the parent */
 } StateDir;
 
 /**
@@ -64,7 +72,11 @@ gboolean statedir_write_child_pid (const StateDir *sd, int pid, GError **error);
  */
 char *statedir_file (const StateDir *sd, const char *name);
 
-/* statedir_close() - remove our files (and the dir if we created it), drop the lock, free. */
+/*
+ * statedir_close() - remove our files (and the dir if we created it), drop the lock, free.
+ * Works through dir_fd/parent_fd, not the path; the dir is removed only if
+ * the name in the parent is still the directory we opened.
+ */
 void statedir_close (StateDir *sd);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StateDir, statedir_close)
 
