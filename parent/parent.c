@@ -536,6 +536,12 @@ start_serving (Parent *p, GError **error)
       p->api = api_server_new (p->loop, sock_path, p->mgr, &p->info, error);
       if (p->api == NULL)
         return FALSE;
+      /* Tools written for slirp4netns drive the same ports through its JSON API. */
+      if (p->opts->s4n_api_socket != NULL && p->mgr != NULL && p->opts->net != NULL
+          && (p->s4napi = s4napi_server_new (p->loop, p->opts->s4n_api_socket, p->mgr,
+                                             p->opts->net, error))
+                 == NULL)
+        return FALSE;
     }
   p->sigfwd = sigfwd_new (p->loop, parent_signal_cb, p, error);
   if (p->sigfwd == NULL)

@@ -21,6 +21,7 @@ typedef struct {
   const char *attach_netns;  /* or a netns path (bind mount, /proc/PID/ns/net) */
   const char *userns_path;   /* user namespace to join first (default: the PID's) */
   const char *api_socket;    /* API socket path instead of $STATE/api.sock */
+  const char *s4n_api_socket; /* also serve slirp4netns' JSON API here (--net=slirp) */
   gboolean source_loopback;  /* --source-address=loopback: do not preserve client addresses */
   /* npte slirp4netns: slirp4netns' JSON API on api_socket (none if NULL) instead of the REST
    * API, and no state dir */

@@ -42,6 +42,8 @@ static const char usage_text[] =
   "      --ready-fd FD       write \"1\" to FD when ports, API and CMD are up\n"
   "      --exit-fd FD        stop (SIGTERM to CMD) when FD is closed\n"
   "      --api-socket PATH   serve the API on PATH instead of STATE/api.sock\n"
+  "      --slirp4netns-api-socket PATH  also serve slirp4netns' JSON API on PATH\n"
+  "                          (add_hostfwd/list_hostfwd/remove_hostfwd; with --net=slirp)\n"
   "      --source-address M  preserve (default): servers see the real client address\n"
   "                          (builtin driver); loopback: they see 127.0.0.1 / ::1\n"
   "      --userns-path PATH  (attach) the user namespace to join, default the PID's\n"
@@ -119,7 +121,7 @@ enum {
   OPT_NET = 256, OPT_PORT_DRIVER, OPT_STATE_DIR, OPT_READY_FD, OPT_EXIT_FD, OPT_DEBUG,
   OPT_MTU, OPT_CIDR, OPT_CIDR6, OPT_IPV6, OPT_DISABLE_HOST_LOOPBACK, OPT_DISABLE_DNS,
   OPT_OUTBOUND, OPT_OUTBOUND6, OPT_MAC, OPT_IFNAME, OPT_USERNS_PATH, OPT_API_SOCKET,
-  OPT_SOURCE_ADDRESS,
+  OPT_SOURCE_ADDRESS, OPT_S4N_API_SOCKET,
 };
 
 static const struct option run_options[] = {
@@ -145,6 +147,7 @@ static const struct option run_options[] = {
   { "userns-path", required_argument, NULL, OPT_USERNS_PATH },
   { "api-socket", required_argument, NULL, OPT_API_SOCKET },
   { "source-address", required_argument, NULL, OPT_SOURCE_ADDRESS },
+  { "slirp4netns-api-socket", required_argument, NULL, OPT_S4N_API_SOCKET },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'v' },
   { NULL, 0, NULL, 0 },
@@ -237,6 +240,11 @@ apply_option (RunArgs *ra, int c, GArray *publish)
     case OPT_EXIT_FD: ra->run.exit_fd = parse_fd_option ("--exit-fd", optarg); break;
     case OPT_DEBUG: ra->run.debug = TRUE; break;
     case OPT_USERNS_PATH: ra->run.userns_path = optarg; break;
+    case OPT_S4N_API_SOCKET:
+      if (optarg[0] == '\0' || strlen (optarg) >= 108)
+        usage_error ("invalid --slirp4netns-api-socket \"%s\": 1..107 characters", optarg);
+      ra->run.s4n_api_socket = optarg;
+      break;
     case OPT_SOURCE_ADDRESS:
       if (strcmp (optarg, "preserve") != 0 && strcmp (optarg, "loopback") != 0)
         usage_error ("unknown --source-address \"%s\" (supported: preserve, loopback)", optarg);
@@ -272,6 +280,10 @@ check_combination (const RunArgs *ra, guint n_publish)
 
   if (ra->net_option_given && !slirp)
     usage_error ("%snetwork options (--mtu, --cidr, --ipv6, ...) need --net=slirp", "");
+  if (ra->run.s4n_api_socket != NULL && !slirp)
+    usage_error ("%s--slirp4netns-api-socket needs --net=slirp", "");
+  if (ra->run.s4n_api_socket != NULL && strcmp (ra->run.port_driver, "none") == 0)
+    usage_error ("%s--slirp4netns-api-socket needs a port driver", "");
   if (strcmp (ra->run.port_driver, "slirp") == 0 && !slirp)
     usage_error ("%s--port-driver=slirp needs --net=slirp", "");
   if (n_publish > 0 && strcmp (ra->run.port_driver, "none") == 0)

@@ -1004,5 +1004,52 @@ def processes_mentioning(text):
     return found
 
 
+
+class Slirp4netnsApiOnRun(unittest.TestCase):
+    """npte run --slirp4netns-api-socket: slirp4netns' JSON API beside the REST API."""
+
+    @staticmethod
+    def s4n(path, obj):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(10)
+        s.connect(path)
+        s.sendall(json.dumps(obj).encode() if not isinstance(obj, bytes) else obj)
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            d = s.recv(4096)
+            if not d:
+                break
+            data += d
+        s.close()
+        return json.loads(data)
+
+    def test_both_apis_share_the_ports(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "s4n.sock")
+            port = free_port()
+            with Npte(tcp=["0.0.0.0:80"], extra=["--net=slirp", "--port-driver=slirp",
+                                                  "--slirp4netns-api-socket", path]) as n:
+                r = self.s4n(path, {"execute": "add_hostfwd", "arguments": {
+                    "proto": "tcp", "host_addr": "127.0.0.1", "host_port": port,
+                    "guest_port": 80}})
+                self.assertEqual(r, {"return": {"id": 1}})
+                reply, _ = tcp_exchange("127.0.0.1", port, b"s4n")
+                self.assertEqual(reply, xor(b"s4n"))
+                listed = [json.loads(l) for l in n.port("--json", "ls").stdout.splitlines()]
+                self.assertEqual([e["spec"]["parentPort"] for e in listed], [port])
+                self.assertEqual(self.s4n(path, {"execute": "remove_hostfwd",
+                                                 "arguments": {"id": 1}}), {"return": {}})
+                self.assertEqual(n.port("--json", "ls").stdout.strip(), "")
+                self.assertEqual(self.s4n(path, {"execute": "bad"}),
+                                 {"error": {"desc": "bad request: unknown execute"}})
+                self.assertIn("error", self.s4n(path, {"execute": "add_hostfwd"}))
+
+    def test_needs_net_slirp(self):
+        r = subprocess.run([NPTE, "run", "--slirp4netns-api-socket", "/tmp/x.sock", "--", "true"],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--slirp4netns-api-socket needs --net=slirp", r.stderr)
+
 if __name__ == "__main__":
     run_tests()
