@@ -11,7 +11,9 @@
  *  4. The libev loop: the child link, the namespace socket pool, the port
  *     driver and every -p port, the API socket. Any failure up to here kills
  *     and reaps the child and exits 1.
- *  5. Write child_pid, then START_CMD; on CMD_STARTED signal --ready-fd.
+ *  5. Write child_pid; enter the sandbox (sandbox.c; not with --no-sandbox
+ *     or as npte slirp4netns), then START_CMD; on CMD_STARTED signal
+ *     --ready-fd (attach: at once). So "ready" implies "sandboxed".
  *  6. Serve until the child exits; forward signals; --exit-fd HUP ends the
  *     run (SIGTERM, then SIGKILL after a grace period).
  */
@@ -40,6 +42,7 @@
 #include "pool.h"
 #include "portmgr.h"
 #include "s4napi.h"
+#include "sandbox.h"
 #include "sigfwd.h"
 #include "slirp.h"
 #include "statedir.h"
@@ -478,6 +481,28 @@ write_resolv_conf (Parent *p, GError **error)
 }
 
 /**
+ * enter_sandbox() - confine the parent, now that everything is set up
+ * @p: parent state
+ *
+ * Never fatal: sandbox_enter() warns once about a layer it had to skip.
+ */
+static void
+enter_sandbox (const Parent *p)
+{
+  SandboxConfig cfg = { .child_pid = p->child_pid };
+
+  /* npte slirp4netns has its own contract (no --enable-sandbox yet). */
+  if (p->opts->no_sandbox || p->opts->slirp4netns)
+    return;
+  if (p->sd != NULL)
+    {
+      sandbox_add_dir (&cfg, p->sd->dir_fd, SANDBOX_DIR_UNLINK);
+      sandbox_add_dir (&cfg, p->sd->parent_fd, SANDBOX_DIR_RMDIR);
+    }
+  sandbox_enter (&cfg);
+}
+
+/**
  * start_serving() - loop, link, pool, ports, API; then START_CMD
  * @p: parent state
  * @error: error on failure (start-up: fatal)
@@ -560,10 +585,11 @@ start_serving (Parent *p, GError **error)
   /* Before the payload runs, so it can rely on finding it. */
   if (p->sd != NULL && !statedir_write_child_pid (p->sd, p->child_pid, error))
     return FALSE;
+  if (is_attach (p) && !watch_target (p, error))
+    return FALSE;
+  enter_sandbox (p);
   if (is_attach (p))
     {
-      if (!watch_target (p, error))
-        return FALSE;
       signal_ready (p);
       return TRUE;
     }

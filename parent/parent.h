@@ -23,6 +23,7 @@ typedef struct {
   const char *api_socket;    /* API socket path instead of $STATE/api.sock */
   const char *s4n_api_socket; /* also serve slirp4netns' JSON API here (--net=slirp) */
   gboolean source_loopback;  /* --source-address=loopback: do not preserve client addresses */
+  gboolean no_sandbox;       /* --no-sandbox: the parent is not confined after set-up */
   /* npte slirp4netns: slirp4netns' JSON API on api_socket (none if NULL) instead of the REST
    * API, and no state dir */
   gboolean slirp4netns;

@@ -47,6 +47,7 @@ static const char usage_text[] =
   "      --source-address M  preserve (default): servers see the real client address\n"
   "                          (builtin driver); loopback: they see 127.0.0.1 / ::1\n"
   "      --userns-path PATH  (attach) the user namespace to join, default the PID's\n"
+  "      --no-sandbox        do not confine npte once it is set up (see docs/security.md)\n"
   "      --debug             debug logging\n"
   "\n"
   "With --net=slirp (defaults as slirp4netns):\n"
@@ -121,7 +122,7 @@ enum {
   OPT_NET = 256, OPT_PORT_DRIVER, OPT_STATE_DIR, OPT_READY_FD, OPT_EXIT_FD, OPT_DEBUG,
   OPT_MTU, OPT_CIDR, OPT_CIDR6, OPT_IPV6, OPT_DISABLE_HOST_LOOPBACK, OPT_DISABLE_DNS,
   OPT_OUTBOUND, OPT_OUTBOUND6, OPT_MAC, OPT_IFNAME, OPT_USERNS_PATH, OPT_API_SOCKET,
-  OPT_SOURCE_ADDRESS, OPT_S4N_API_SOCKET,
+  OPT_SOURCE_ADDRESS, OPT_S4N_API_SOCKET, OPT_NO_SANDBOX,
 };
 
 static const struct option run_options[] = {
@@ -148,6 +149,7 @@ static const struct option run_options[] = {
   { "api-socket", required_argument, NULL, OPT_API_SOCKET },
   { "source-address", required_argument, NULL, OPT_SOURCE_ADDRESS },
   { "slirp4netns-api-socket", required_argument, NULL, OPT_S4N_API_SOCKET },
+  { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'v' },
   { NULL, 0, NULL, 0 },
@@ -239,6 +241,7 @@ apply_option (RunArgs *ra, int c, GArray *publish)
     case OPT_READY_FD: ra->run.ready_fd = parse_fd_option ("--ready-fd", optarg); break;
     case OPT_EXIT_FD: ra->run.exit_fd = parse_fd_option ("--exit-fd", optarg); break;
     case OPT_DEBUG: ra->run.debug = TRUE; break;
+    case OPT_NO_SANDBOX: ra->run.no_sandbox = TRUE; break;
     case OPT_USERNS_PATH: ra->run.userns_path = optarg; break;
     case OPT_S4N_API_SOCKET:
       if (optarg[0] == '\0' || strlen (optarg) >= 108)
