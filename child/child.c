@@ -394,7 +394,11 @@ handle_sockets_req (Child *c, const ProtoMsg *req)
   msg.u.sockets = req->u.sockets;
   msg.u.sockets.count = n;
   if (!child_send (c, &msg, fds, n, &error))
-    npte_warn ("pass sockets to the parent: %s", error->message);
+    {
+      /* e.g. ETOOMANYREFS (too many fds in flight): answer anyway, without fds. */
+      npte_debug ("pass sockets to the parent: %s", error->message);
+      proto_send_error (c->sock, req->id, error);
+    }
   for (unsigned int i = 0; i < n; i++)
     close (fds[i]);
 }

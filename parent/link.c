@@ -8,9 +8,13 @@
 #include "npte-error.h"
 #include "util.h"
 
+/* A request the child has not answered in this many seconds is failed. */
+#define LINK_REQUEST_TIMEOUT 5.0
+
 typedef struct {
   ChildLinkSocketsFunc func;
   gpointer user_data;
+  ev_tstamp sent;
 } PendingRequest;
 
 struct ChildLink {
@@ -23,6 +27,7 @@ struct ChildLink {
   GHashTable *pending; /* id -> PendingRequest* */
   gboolean dead;
   ev_tstamp last_warn;   /* bad-frame warnings: at most one per 10 s */
+  ev_timer expire_w;     /* fails requests older than LINK_REQUEST_TIMEOUT */
 };
 
 /**
@@ -78,6 +83,9 @@ childlink_request_sockets (ChildLink *link, int family, int socktype, unsigned i
   PendingRequest *p = g_new0 (PendingRequest, 1);
   p->func = func;
   p->user_data = user_data;
+  p->sent = ev_now (link->loop);
+  if (!ev_is_active (&link->expire_w))
+    ev_timer_start (link->loop, &link->expire_w);
   g_hash_table_insert (link->pending, GUINT_TO_POINTER (id), p);
   return TRUE;
 }
@@ -228,6 +236,43 @@ link_cb (struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
+/**
+ * expire_cb() - fail requests the child never answered (a lost reply)
+ *
+ * A lost reply would otherwise keep its request pending for ever and the
+ * pool waiting for it. The timer runs only while requests are pending.
+ */
+static void
+expire_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  ChildLink *link = w->data;
+  const ev_tstamp now = ev_now (loop);
+  g_autoptr (GError) error = NULL;
+  GHashTableIter it;
+  gpointer key, value;
+  GArray *expired = g_array_new (FALSE, FALSE, sizeof (gpointer));
+
+  g_hash_table_iter_init (&it, link->pending);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    if (now - ((PendingRequest *) value)->sent >= LINK_REQUEST_TIMEOUT)
+      g_array_append_val (expired, key);
+  npte_set_error (&error, ETIMEDOUT, "the child did not answer within %.0f s",
+                  LINK_REQUEST_TIMEOUT);
+  for (guint i = 0; i < expired->len; i++)
+    {
+      gpointer k = g_array_index (expired, gpointer, i);
+      PendingRequest *p = g_hash_table_lookup (link->pending, k);
+      if (p == NULL)
+        continue;
+      g_hash_table_steal (link->pending, k);
+      p->func (p->user_data, NULL, 0, error);
+      g_free (p);
+    }
+  g_array_unref (expired);
+  if (g_hash_table_size (link->pending) == 0)
+    ev_timer_stop (loop, w);
+}
+
 ChildLink *
 childlink_new (struct ev_loop *loop, int sock, const ChildLinkEvents *events, gpointer user_data)
 {
@@ -243,6 +288,8 @@ childlink_new (struct ev_loop *loop, int sock, const ChildLinkEvents *events, gp
   ev_io_init (&link->watcher, link_cb, sock, EV_READ);
   link->watcher.data = link;
   ev_io_start (loop, &link->watcher);
+  ev_timer_init (&link->expire_w, expire_cb, 1.0, 1.0);
+  link->expire_w.data = link;
   return link;
 }
 
@@ -252,6 +299,7 @@ childlink_free (ChildLink *link)
   if (link == NULL)
     return;
   ev_io_stop (link->loop, &link->watcher);
+  ev_timer_stop (link->loop, &link->expire_w);
   link->dead = TRUE;
   link_fail_pending (link);
   g_hash_table_unref (link->pending);
