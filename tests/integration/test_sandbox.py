@@ -484,7 +484,24 @@ class Attach(SandboxCase):
                                 "127.0.0.1:%d" % port])
         wait_for(lambda: os.path.exists(ready) or p.poll() is not None, 20, "target namespace")
         with open(ready) as f:
-            return p, int(f.read())
+            pid = int(f.read())
+
+        stopped = []
+
+        def stop():
+            # The server itself: under runuser it is not p, and would outlive the test.
+            # Once only, so that a pid is never signalled after it may have been reused.
+            if stopped:
+                return
+            stopped.append(True)
+            for victim in (pid, p.pid):
+                try:
+                    os.kill(victim, 9)
+                except ProcessLookupError:
+                    pass
+            p.wait(10)
+        self.addCleanup(stop)
+        return p, pid, stop
 
     def attach(self, pid, cport=80):
         """npte attach PID, host port -> CPORT; (process, state dir, host port, parent pid)."""
@@ -504,19 +521,14 @@ class Attach(SandboxCase):
             return p, sd, port, parent_of(int(f.read()))
 
     def test_attach_sandboxed(self):
-        t, tpid = self.target(["-r", "-n"])
-        try:
-            p, sd, port, ppid = self.attach(tpid)
-            self.assert_sandboxed(ppid)
-            self.assertEqual(tcp_exchange("127.0.0.1", port, b"attached")[0], xor(b"attached"))
-            t.kill()
-            t.wait(10)
-            self.assertEqual(p.wait(15), 0)
-            self.assertEqual(p.stderr.read(), "")
-            self.assertFalse(os.path.exists(sd))
-        finally:
-            t.kill()
-            t.wait(10)
+        _, tpid, stop_target = self.target(["-r", "-n"])
+        p, sd, port, ppid = self.attach(tpid)
+        self.assert_sandboxed(ppid)
+        self.assertEqual(tcp_exchange("127.0.0.1", port, b"attached")[0], xor(b"attached"))
+        stop_target()
+        self.assertEqual(p.wait(15), 0)
+        self.assertEqual(p.stderr.read(), "")
+        self.assertFalse(os.path.exists(sd))
 
     def test_attach_unmapped_userns_warns_once(self):
         """A user namespace where npte's uid has no id: no mount sandbox, one warning, the rest on.
@@ -529,22 +541,18 @@ class Attach(SandboxCase):
                 self.fail("user %s is missing (tests/run-all.sh creates it)" % CI_USER)
             self.as_user(CI_USER)
         # No id map: the server there has no capability (port 8080, not 80).
-        t, tpid = self.target(["-U", "-n"], 8080)
-        try:
-            p, sd, port, ppid = self.attach(tpid, 8080)
-            st = status(ppid)
-            self.assertEqual((st["NoNewPrivs"], st["Seccomp"]), ("1", "2"))
-            self.assertIn("usr", os.listdir("/proc/%d/root" % ppid))
-            self.assertEqual(tcp_exchange("127.0.0.1", port, b"fallback")[0], xor(b"fallback"))
-            os.kill(ppid, 15)
-            self.assertEqual(p.wait(15), 0)
-            err = p.stderr.read()
-            self.assertEqual(err.count("\n"), 1, err)
-            self.assertIn("warning: sandbox incomplete: no private file system view", err)
-            self.assertFalse(os.path.exists(sd))
-        finally:
-            t.kill()
-            t.wait(10)
+        _, tpid, _ = self.target(["-U", "-n"], 8080)
+        p, sd, port, ppid = self.attach(tpid, 8080)
+        st = status(ppid)
+        self.assertEqual((st["NoNewPrivs"], st["Seccomp"]), ("1", "2"))
+        self.assertIn("usr", os.listdir("/proc/%d/root" % ppid))
+        self.assertEqual(tcp_exchange("127.0.0.1", port, b"fallback")[0], xor(b"fallback"))
+        os.kill(ppid, 15)
+        self.assertEqual(p.wait(15), 0)
+        err = p.stderr.read()
+        self.assertEqual(err.count("\n"), 1, err)
+        self.assertIn("warning: sandbox incomplete: no private file system view", err)
+        self.assertFalse(os.path.exists(sd))
 
 
 def tcp_ok(port):
