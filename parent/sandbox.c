@@ -38,6 +38,7 @@
 #include <linux/capability.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -94,6 +95,19 @@ sandbox_add_dir (SandboxConfig *cfg, int fd, SandboxDirUse use)
   cfg->dirs[cfg->n_dirs].fd = fd;
   cfg->dirs[cfg->n_dirs].use = use;
   cfg->n_dirs++;
+}
+
+/* note() - append what could not be done to @problems, "; "-separated. */
+static void G_GNUC_PRINTF (2, 3)
+note (GString *problems, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (problems->len > 0)
+    g_string_append (problems, "; ");
+  va_start (ap, fmt);
+  g_string_append_vprintf (problems, fmt, ap);
+  va_end (ap);
 }
 
 /* path_is_under() - @path is @dir or below it (both absolute and canonical). */
@@ -535,12 +549,10 @@ isolate_fs (const SandboxConfig *cfg, gboolean *joined, GString *problems)
       ok = build_root (cfg, &plan, &error);
     }
   if (!ok)
-    g_string_append_printf (problems, "%sno private file system view (%s)",
-                            problems->len > 0 ? "; " : "", error->message);
+    note (problems, "no private file system view (%s)", error->message);
   else if (plan.resolv_readable && access ("/etc/resolv.conf", R_OK) < 0)
-    g_string_append_printf (problems, "%s/etc/resolv.conf is not readable in the new root, so "
-                            "libslirp's DNS forwarding cannot follow it",
-                            problems->len > 0 ? "; " : "");
+    note (problems, "/etc/resolv.conf is not readable in the new root, so libslirp's DNS "
+          "forwarding cannot follow it");
   plan_clear (&plan);
 }
 
@@ -748,19 +760,16 @@ sandbox_enter (const SandboxConfig *cfg)
   isolate_fs (cfg, &joined, problems);
   if (!drop_caps (joined, &error))
     {
-      g_string_append_printf (problems, "%scapabilities kept (%s)", problems->len > 0 ? "; " : "",
-                              error->message);
+      note (problems, "capabilities kept (%s)", error->message);
       g_clear_error (&error);
     }
   if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    g_string_append_printf (problems, "%sno PR_SET_NO_NEW_PRIVS (%s)",
-                            problems->len > 0 ? "; " : "", g_strerror (errno));
+    note (problems, "no PR_SET_NO_NEW_PRIVS (%s)", g_strerror (errno));
   else if (RUNNING_ON_VALGRIND)
     /* The filter would apply to valgrind's own calls too (its JIT maps code). */
     npte_debug ("sandbox: no seccomp filter under valgrind");
   else if (!load_seccomp (cfg, &error))
-    g_string_append_printf (problems, "%sno seccomp filter (%s)", problems->len > 0 ? "; " : "",
-                            error->message);
+    note (problems, "no seccomp filter (%s)", error->message);
   if (problems->len == 0)
     {
       npte_debug ("sandbox: in place (%s)", joined ? "in the child's user namespace" : "as root");
