@@ -27,6 +27,8 @@
 
 #include "npte-error.h"
 
+static void read_unprivileged_port_start (void);
+
 struct PortMgr {
   const PortDriverOps *ops;
   gpointer driver;
@@ -39,6 +41,7 @@ portmgr_new (const PortDriverOps *ops, gpointer driver)
   PortMgr *mgr;
 
   g_return_val_if_fail (ops != NULL && ops->open != NULL && ops->close != NULL, NULL);
+  read_unprivileged_port_start ();
   mgr = g_new0 (PortMgr, 1);
   mgr->ops = ops;
   mgr->driver = driver;
@@ -183,14 +186,24 @@ portmgr_ops (const PortMgr *mgr)
  *
  * Return: FALSE.
  */
+/* net.ipv4.ip_unprivileged_port_start, read by portmgr_new() before the sandbox hides /proc. */
+static guint64 unprivileged_port_start = 1024;
+
+/* read_unprivileged_port_start() - refresh the cached sysctl, if /proc can be read. */
+static void
+read_unprivileged_port_start (void)
+{
+  g_autofree char *text = NULL;
+
+  if (g_file_get_contents ("/proc/sys/net/ipv4/ip_unprivileged_port_start", &text, NULL, NULL))
+    g_ascii_string_to_unsigned (g_strstrip (text), 10, 0, 65536, &unprivileged_port_start, NULL);
+}
+
 static gboolean
 privileged_port_error (int port, GError **error)
 {
-  g_autofree char *text = NULL;
-  guint64 start = 1024;
+  const guint64 start = (read_unprivileged_port_start (), unprivileged_port_start);
 
-  if (g_file_get_contents ("/proc/sys/net/ipv4/ip_unprivileged_port_start", &text, NULL, NULL))
-    g_ascii_string_to_unsigned (g_strstrip (text), 10, 0, 65536, &start, NULL);
   return npte_set_error (error, EACCES,
                          "cannot expose privileged port %d, you can add "
                          "'net.ipv4.ip_unprivileged_port_start=%d' to /etc/sysctl.conf "
