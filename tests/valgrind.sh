@@ -20,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"   # the unprivileged user's processes write logs here too
 mkdir -m 1777 "$work/logs"
 vg=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
-    --trace-children=no --child-silent-after-fork=yes)
+    --trace-children=no --child-silent-after-fork=yes --vgdb=no)
 export G_SLICE=always-malloc G_DEBUG=gc-friendly
 rc=0
 
