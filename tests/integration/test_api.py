@@ -174,5 +174,45 @@ class Api(unittest.TestCase):
         self.assertIn("builtin", r.stdout)
 
 
+
+class OtherUser(unittest.TestCase):
+    """Another local user cannot drive the API: the socket is 0600 in a 0700 dir, and even
+    past those permissions the server refuses peers with another uid (SO_PEERCRED)."""
+
+    CLIENT = ("import socket,sys\n"
+              "s=socket.socket(socket.AF_UNIX)\n"
+              "try:\n"
+              "    s.connect(sys.argv[1])\n"
+              "except PermissionError:\n"
+              "    print('EACCES'); sys.exit(0)\n"
+              "s.sendall(b'GET /v1/ports HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n')\n"
+              "print(s.recv(100).split(b'\\r\\n')[0].decode())\n")
+
+    def as_nobody(self, path):
+        py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+        r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                            py, "-c", self.CLIENT, path],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout.strip()
+
+    def test_other_uid_refused(self):
+        with Npte(cmd=["sleep", "60"], extra=["--no-sandbox"]) as n:
+            # What keeps other users out in the first place, for every run.
+            self.assertEqual(stat.S_IMODE(os.stat(n.api_sock).st_mode), 0o600)
+            self.assertEqual(stat.S_IMODE(os.stat(n.state_dir).st_mode), 0o700)
+            if os.getuid() != 0:
+                return  # only root can act as a second user on this machine
+            # The file system keeps nobody out ...
+            self.assertEqual(self.as_nobody(n.api_sock), "EACCES")
+            # ... and with the permissions opened up, the server itself refuses.
+            os.chmod(n.tmp, 0o711)
+            os.chmod(n.state_dir, 0o711)
+            os.chmod(n.api_sock, 0o666)
+            self.assertEqual(self.as_nobody(n.api_sock), "HTTP/1.1 403 Forbidden")
+            # The owner (root here) is still served.
+            st, _, _ = http_unix(n.api_sock, "GET", "/v1/ports")
+            self.assertEqual(st, 200)
+
 if __name__ == "__main__":
     run_tests()
