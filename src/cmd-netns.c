@@ -55,39 +55,11 @@ typedef struct {
   const char *net;   /* --net value, or NULL */
 } Flags;
 
-/**
- * usage() - print a usage error
- * @fmt: printf format
- *
- * Return: EXIT_USAGE.
- */
-static int G_GNUC_PRINTF (1, 2)
-usage (const char *fmt, ...)
-{
-  va_list ap;
+/* usage() - a usage error of npte netns; returns EXIT_USAGE. */
+#define usage(...) npte_usage_error ("netns", __VA_ARGS__)
 
-  fputs ("npte netns: ", stderr);
-  va_start (ap, fmt);
-  vfprintf (stderr, fmt, ap);
-  va_end (ap);
-  fputs ("\nTry 'npte netns --help'.\n", stderr);
-  return EXIT_USAGE;
-}
-
-/**
- * fail() - print the error once and return @code
- * @error: the error (freed)
- * @code: exit code
- *
- * Return: @code.
- */
-static int
-fail (GError *error, int code)
-{
-  npte_err ("%s", error != NULL ? error->message : "unknown error");
-  g_clear_error (&error);
-  return code;
-}
+/* fail() - print the error once and return @code. */
+#define fail(error, code) npte_fail ((error), (code))
 
 /**
  * split_flags() - take --dry-run, --json and --net[=]X out of @argv

@@ -58,33 +58,11 @@ typedef struct {
   const Flags *flags;
 } Ctx;
 
-static int G_GNUC_PRINTF (1, 2)
-usage (const char *fmt, ...)
-{
-  va_list ap;
+/* usage() - a usage error of npte network; returns EXIT_USAGE. */
+#define usage(...) npte_usage_error ("network", __VA_ARGS__)
 
-  fputs ("npte network: ", stderr);
-  va_start (ap, fmt);
-  vfprintf (stderr, fmt, ap);
-  va_end (ap);
-  fputs ("\nTry 'npte network --help'.\n", stderr);
-  return EXIT_USAGE;
-}
-
-/**
- * fail() - print the error once and return @code
- * @error: the error (freed)
- * @code: exit code
- *
- * Return: @code.
- */
-static int
-fail (GError *error, int code)
-{
-  npte_err ("%s", error != NULL ? error->message : "unknown error");
-  g_clear_error (&error);
-  return code;
-}
+/* fail() - print the error once and return @code. */
+#define fail(error, code) npte_fail ((error), (code))
 
 /**
  * fail_code() - fail() with 2 for an invalid argument (EINVAL), else 1

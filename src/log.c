@@ -75,3 +75,24 @@ npte_die_error (GError *error)
 {
   npte_die ("%s", error != NULL ? error->message : "unknown error");
 }
+
+int
+npte_usage_error (const char *cmd, const char *fmt, ...)
+{
+  va_list ap;
+
+  fprintf (stderr, "npte %s: ", cmd);
+  va_start (ap, fmt);
+  vfprintf (stderr, fmt, ap);
+  va_end (ap);
+  fprintf (stderr, "\nTry 'npte %s --help'.\n", cmd);
+  return 2;
+}
+
+int
+npte_fail (GError *error, int code)
+{
+  npte_err ("%s", error != NULL ? error->message : "unknown error");
+  g_clear_error (&error);
+  return code;
+}

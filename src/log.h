@@ -32,4 +32,22 @@ G_NORETURN void npte_die (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
  */
 G_NORETURN void npte_die_error (GError *error);
 
+/**
+ * npte_usage_error() - print "npte CMD: MSG" and a pointer to CMD's --help
+ * @cmd: the sub-command ("netns", "network")
+ * @fmt: printf format of the message
+ *
+ * Return: 2, the exit status of a usage error.
+ */
+int npte_usage_error (const char *cmd, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+/**
+ * npte_fail() - print @error once and return @code
+ * @error: the error (freed; NULL prints "unknown error")
+ * @code: exit status
+ *
+ * Return: @code.
+ */
+int npte_fail (GError *error, int code);
+
 #endif /* NPTE_LOG_H */
