@@ -176,9 +176,18 @@ lock_and_load (const NetnsPaths *p, int *lock, NetIndex **idx)
 
   *lock = netns_lock (p, NETNS_LOCK_TIMEOUT_MS, &error);
   if (*lock < 0)
-    return fail (error, EXIT_FAIL);
+    {
+      fail (error, EXIT_FAIL);
+      return EXIT_FAIL;
+    }
   *idx = net_index_load (path, &error);
-  return *idx != NULL ? -1 : fail (error, EXIT_FAIL);
+  if (*idx == NULL)
+    {
+      /* Spelled out so that -1 visibly means "*idx is set". */
+      fail (error, EXIT_FAIL);
+      return EXIT_FAIL;
+    }
+  return -1;
 }
 
 /**
