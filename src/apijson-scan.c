@@ -107,7 +107,7 @@ scan_hex4 (Scan *s, guint *out)
 static gboolean
 scan_escape (Scan *s)
 {
-  guint u, lo;
+  guint u = 0, lo = 0; /* set by scan_hex4(); -O3 cannot see it */
   int c = scan_peek (s);
 
   if (c < 0 || strchr ("\"\\/bfnrtu", c) == NULL || c == '\0')
