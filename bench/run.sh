@@ -31,7 +31,7 @@ bash tests/deps.sh --bench
 if [ ! -f build-bench/build.ninja ]; then
   meson setup build-bench --buildtype=release >/dev/null
 fi
-ninja -C build-bench npte bench/connrate >/dev/null
+ninja -C build-bench npte npte-cli.so bench/connrate >/dev/null
 
 # The bench user: a login of its own with subordinate id ranges, as for npte-ci in run-all.sh.
 if ! id "$user" >/dev/null 2>&1; then
@@ -50,8 +50,8 @@ done
 # Binaries where the bench user can reach them whatever the permissions of this tree.
 bindir=$(mktemp -d /tmp/npte-bench-bin.XXXXXX)
 trap 'rm -rf "$bindir"' EXIT
-cp build-bench/npte build-bench/bench/connrate "$bindir/"
-chmod 0755 "$bindir" "$bindir/npte" "$bindir/connrate"
+cp build-bench/npte build-bench/npte-cli.so build-bench/bench/connrate "$bindir/"
+chmod 0755 "$bindir" "$bindir/npte" "$bindir/npte-cli.so" "$bindir/connrate"
 
 if [ -z "$out" ]; then
   out=bench/out/$(date +%Y%m%d-%H%M%S)

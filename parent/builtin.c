@@ -307,10 +307,9 @@ open_reverse_at (Builtin *b, PortEntry *entry, int index, GPtrArray *out, GError
   portspec_reverse_target (&entry->spec, index, &target, &len);
   for (int i = 0; i < n; i++)
     {
-      int fd = nspool_take (b->pool, plans[i].family, plans[i].socktype);
+      int fd = nspool_take_sync (b->pool, plans[i].family, plans[i].socktype, error);
       if (fd < 0)
-        return npte_set_error (error, EAGAIN,
-                               "no namespace socket is ready yet (the pool is refilling); retry");
+        return FALSE;
       /* A child port 0 (auto) is filled by the first listener; the second uses it. */
       if (i > 0 && entry->spec.child_port > 0)
         portspec_reverse_listen (&entry->spec, index, plans);
@@ -403,11 +402,11 @@ builtin_new (struct ev_loop *loop, NsPool *pool, const BuiltinConfig *config)
   if (config != NULL)
     b->config = *config;
   b->spare_pipes = g_array_new (FALSE, FALSE, sizeof (BuiltinPipe));
-  /* Reverse ports take a namespace socket synchronously: have some ready. */
-  nspool_prefill (pool, AF_INET, SOCK_STREAM);
-  nspool_prefill (pool, AF_INET6, SOCK_STREAM);
-  nspool_prefill (pool, AF_INET, SOCK_DGRAM);
-  nspool_prefill (pool, AF_INET6, SOCK_DGRAM);
+  /*
+   * Nothing is pooled up front: a forward prefills the kind it dials when it opens, and a
+   * reverse port takes its namespace sockets with nspool_take_sync(). Four kinds of 64
+   * idle sockets would cost every instance 256 fds and a millisecond at start and exit.
+   */
   b->pipe_size = BUILTIN_PIPE_SIZE;
   return b;
 }

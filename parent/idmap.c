@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "log.h"
 #include "npte-error.h"
@@ -84,24 +85,36 @@ write_proc_file (pid_t pid, const char *name, const char *text, GError **error)
   return TRUE;
 }
 
+/* One newuidmap or newgidmap run, started by helper_start() and reaped by helper_finish(). */
+typedef struct {
+  const char *name;
+  GPid pid;
+  int err_fd;
+} HelperRun;
+
 /**
- * run_helper() - run newuidmap or newgidmap for @pid
+ * helper_start() - start newuidmap or newgidmap for @pid without waiting for it
+ * @h: (out) the run; h->pid is 0 when it could not start
  * @helper: "newuidmap" or "newgidmap"
  * @pid: target
  * @triples: from idmap_helper_args()
- * @error: error including the helper's stderr
+ * @error: error when it cannot be started
  *
- * Return: TRUE if the helper exited 0.
+ * Both helpers are setuid programs that take a millisecond or two each to start; running
+ * them side by side takes that off npte's start-up once.
+ *
+ * Return: TRUE if the helper is running.
  */
 static gboolean
-run_helper (const char *helper, pid_t pid, char **triples, GError **error)
+helper_start (HelperRun *h, const char *helper, pid_t pid, char **triples, GError **error)
 {
   g_autofree char *path = g_find_program_in_path (helper);
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *err_out = NULL;
   g_autoptr (GError) local = NULL;
-  int status = 0;
 
+  h->name = helper;
+  h->pid = 0;
+  h->err_fd = -1;
   if (path == NULL)
     return npte_set_error (error, ENOENT, "%s not found", helper);
   g_ptr_array_add (argv, g_strdup (path));
@@ -109,12 +122,48 @@ run_helper (const char *helper, pid_t pid, char **triples, GError **error)
   for (char **t = triples; *t != NULL; t++)
     g_ptr_array_add (argv, g_strdup (*t));
   g_ptr_array_add (argv, NULL);
-  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                     NULL, &err_out, &status, &local))
-    return npte_set_error (error, EIO, "run %s: %s", helper, local->message);
+  if (!g_spawn_async_with_pipes (NULL, (char **) argv->pdata, NULL,
+                                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                                 NULL, &h->pid, NULL, NULL, &h->err_fd, &local))
+    {
+      h->pid = 0;
+      return npte_set_error (error, EIO, "run %s: %s", helper, local->message);
+    }
+  return TRUE;
+}
+
+/**
+ * helper_finish() - wait for a helper started by helper_start()
+ * @h: the run
+ * @error: error including the helper's stderr
+ *
+ * Return: TRUE if the helper exited 0.
+ */
+static gboolean
+helper_finish (HelperRun *h, GError **error)
+{
+  g_autoptr (GString) err_out = g_string_new (NULL);
+  char buf[512];
+  ssize_t n;
+  int status = 0;
+
+  /* The helpers print a line at most: reading one to EOF cannot block the other. */
+  while ((n = read (h->err_fd, buf, sizeof buf)) != 0)
+    {
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        break;
+      if (err_out->len < 4096)
+        g_string_append_len (err_out, buf, n);
+    }
+  close (h->err_fd);
+  while (waitpid (h->pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return npte_set_errno (error, errno, "wait for %s", h->name);
+  g_spawn_close_pid (h->pid);
   if (!g_spawn_check_wait_status (status, NULL))
-    return npte_set_error (error, EPERM, "%s failed: %s", helper,
-                           err_out != NULL ? g_strstrip (err_out) : "");
+    return npte_set_error (error, EPERM, "%s failed: %s", h->name, g_strstrip (err_out->str));
   return TRUE;
 }
 
@@ -137,47 +186,80 @@ read_subid_ranges (const char *file, const char *name, guint32 id)
 }
 
 /**
- * setup_one() - write one map (uid or gid) with the helper or directly
+ * start_one() - start the helper for one map (uid or gid), when the user has ranges
+ * @h: (out) the run; h->pid is 0 when none is running
  * @pid: target
- * @is_uid: TRUE for uid_map
- * @error: error on failure
+ * @is_uid: TRUE for the uid map
  *
- * Return: TRUE on success.
+ * A helper that cannot start is warned about; finish_one() then writes the single-id map.
  */
-static gboolean
-setup_one (pid_t pid, gboolean is_uid, GError **error)
+static void
+start_one (HelperRun *h, pid_t pid, gboolean is_uid)
 {
   guint32 id = is_uid ? getuid () : getgid ();
-  const char *map = is_uid ? "uid_map" : "gid_map";
-  g_autofree char *single = g_strdup_printf ("0 %u 1\n", id);
   /* newuidmap and newgidmap both key /etc/subuid and /etc/subgid by login name or uid. */
   const struct passwd *pw = getpwuid (getuid ());
   g_autofree char *user_name = g_strdup (pw != NULL ? pw->pw_name : NULL);
   g_autoptr (GArray) ranges
       = read_subid_ranges (is_uid ? "/etc/subuid" : "/etc/subgid", user_name, getuid ());
-  if (ranges->len > 0)
+  g_autoptr (GError) local = NULL;
+
+  h->pid = 0;
+  if (ranges->len == 0)
+    return;
+  g_auto (GStrv) triples = idmap_helper_args (id, ranges);
+  if (!helper_start (h, is_uid ? "newuidmap" : "newgidmap", pid, triples, &local))
+    npte_warn ("%s; falling back to mapping only your own id", local->message);
+}
+
+/**
+ * finish_one() - wait for one map's helper, or write the single-id map when there was none
+ * or it failed
+ * @h: the run from start_one()
+ * @pid: target
+ * @is_uid: TRUE for the uid map
+ * @error: error on failure
+ *
+ * Return: TRUE on success.
+ */
+static gboolean
+finish_one (HelperRun *h, pid_t pid, gboolean is_uid, GError **error)
+{
+  guint32 id = is_uid ? getuid () : getgid ();
+  g_autofree char *single = g_strdup_printf ("0 %u 1\n", id);
+  g_autoptr (GError) local = NULL;
+
+  if (h->pid != 0)
     {
-      g_auto (GStrv) triples = idmap_helper_args (id, ranges);
-      g_autoptr (GError) local = NULL;
-      if (run_helper (is_uid ? "newuidmap" : "newgidmap", pid, triples, &local))
+      if (helper_finish (h, &local))
         return TRUE;
       npte_warn ("%s; falling back to mapping only your own id", local->message);
     }
   if (!is_uid && !write_proc_file (pid, "setgroups", "deny", error))
     return FALSE;
-  return write_proc_file (pid, map, single, error);
+  return write_proc_file (pid, is_uid ? "uid_map" : "gid_map", single, error);
 }
 
 gboolean
 idmap_setup (pid_t pid, GError **error)
 {
+  HelperRun uid = { 0 }, gid = { 0 };
+
   if (geteuid () == 0)
     {
       /* Root: an identity map of every id. */
       return write_proc_file (pid, "uid_map", "0 0 4294967295\n", error)
              && write_proc_file (pid, "gid_map", "0 0 4294967295\n", error);
     }
-  if (!setup_one (pid, TRUE, error))
-    return FALSE;
-  return setup_one (pid, FALSE, error);
+  start_one (&uid, pid, TRUE);
+  start_one (&gid, pid, FALSE);
+  gboolean ok = finish_one (&uid, pid, TRUE, error);
+  /* Always reap the gid helper, even when the uid map failed. */
+  if (!ok)
+    {
+      if (gid.pid != 0)
+        helper_finish (&gid, NULL);
+      return FALSE;
+    }
+  return finish_one (&gid, pid, FALSE, error);
 }

@@ -236,6 +236,25 @@ link_cb (struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
+gboolean
+childlink_wait (ChildLink *link, int timeout_ms, GError **error)
+{
+  struct pollfd pfd = { .fd = link->sock, .events = POLLIN };
+  int r;
+
+  if (link->dead)
+    return npte_set_error (error, EPIPE, "the child process is gone");
+  do
+    r = poll (&pfd, 1, timeout_ms);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return npte_set_errno (error, errno, "wait for the child");
+  if (r == 0)
+    return npte_set_error (error, ETIMEDOUT, "the child did not answer within %d ms", timeout_ms);
+  link_cb (link->loop, &link->watcher, EV_READ);
+  return TRUE;
+}
+
 /**
  * expire_cb() - fail requests the child never answered (a lost reply)
  *

@@ -68,4 +68,18 @@ gboolean childlink_request_sockets (ChildLink *link, int family, int socktype, u
                                     ChildLinkSocketsFunc func, gpointer user_data,
                                     GError **error);
 
+/**
+ * childlink_wait() - block until the child sends something, and dispatch it
+ * @link: the link
+ * @timeout_ms: longest wait
+ * @error: ETIMEDOUT, EPIPE (the child is gone) or a poll error
+ *
+ * For the rare synchronous caller that needs a reply before it can return (the pool, when
+ * a reverse port needs more namespace sockets than it holds). Everything received is
+ * dispatched exactly as the event loop would, events and other replies included.
+ *
+ * Return: TRUE if something was received (and dispatched).
+ */
+gboolean childlink_wait (ChildLink *link, int timeout_ms, GError **error);
+
 #endif /* NPTE_LINK_H */

@@ -12,6 +12,8 @@
 #define POOL_LOW_WATER 16u
 #define POOL_BATCH PROTO_MAX_FDS
 #define POOL_KINDS 4
+/* nspool_take_sync() gives up after this long without a socket. */
+#define POOL_SYNC_TIMEOUT_MS 5000
 
 typedef struct NsPoolKind NsPoolKind;
 
@@ -23,6 +25,7 @@ struct NsPoolKind {
   GQueue waiters;       /* NsPoolWaiter, FIFO */
   gboolean in_flight;   /* a SOCKETS_REQ is outstanding */
   gboolean failing;     /* the last refill failed; log once */
+  GError *last_error;   /* why, while failing */
 };
 
 struct NsPool {
@@ -82,6 +85,8 @@ refill_done (gpointer user_data, int *fds, unsigned int n_fds, const GError *err
       if (!k->failing && !g_error_matches (error, NPTE_ERROR, EPIPE))
         npte_warn ("namespace socket pool: %s", error->message);
       k->failing = TRUE;
+      g_clear_error (&k->last_error);
+      k->last_error = g_error_copy (error);
       fail_waiters (k);
       return;
     }
@@ -109,6 +114,8 @@ refill (NsPoolKind *k)
       if (!k->failing)
         npte_warn ("namespace socket pool: %s", error->message);
       k->failing = TRUE;
+      g_clear_error (&k->last_error);
+      k->last_error = g_steal_pointer (&error);
       fail_waiters (k);
       return;
     }
@@ -145,6 +152,7 @@ nspool_free (NsPool *pool)
         close (g_array_index (k->fds, int, j));
       g_array_unref (k->fds);
       g_queue_clear (&k->waiters);
+      g_clear_error (&k->last_error);
     }
   g_free (pool);
 }
@@ -163,6 +171,61 @@ nspool_take (NsPool *pool, int family, int socktype)
   if (k->fds->len < POOL_LOW_WATER)
     refill (k);
   return fd;
+}
+
+/**
+ * take_sync_failed() - the error of nspool_take_sync() when the child refused or could not be
+ * asked
+ * @k: the kind
+ * @error: set from the kind's last error
+ *
+ * Return: -1.
+ */
+static int
+take_sync_failed (const NsPoolKind *k, GError **error)
+{
+  if (k->last_error == NULL)
+    {
+      npte_set_error (error, EIO, "no namespace socket: the child refused");
+      return -1;
+    }
+  npte_set_error (error, k->last_error->code, "no namespace socket: %s", k->last_error->message);
+  return -1;
+}
+
+int
+nspool_take_sync (NsPool *pool, int family, int socktype, GError **error)
+{
+  NsPoolKind *k = &pool->kinds[kind_index (family, socktype)];
+  const gint64 deadline = g_get_monotonic_time () + (gint64) POOL_SYNC_TIMEOUT_MS * 1000;
+
+  for (;;)
+    {
+      int fd = nspool_take (pool, family, socktype);
+      if (fd >= 0)
+        return fd;
+      /* nspool_take() asked for a batch unless one is coming; failing to ask is final. */
+      if (!k->in_flight)
+        return take_sync_failed (k, error);
+      while (k->in_flight)
+        {
+          gint64 left_ms = (deadline - g_get_monotonic_time ()) / 1000;
+          if (left_ms <= 0)
+            {
+              npte_set_error (error, ETIMEDOUT, "no namespace socket within %d ms",
+                              POOL_SYNC_TIMEOUT_MS);
+              return -1;
+            }
+          if (!childlink_wait (pool->link, (int) left_ms, error))
+            {
+              g_prefix_error (error, "no namespace socket: ");
+              return -1;
+            }
+        }
+      /* The batch waited for was refused: asking again would only loop. */
+      if (k->failing && k->fds->len == 0)
+        return take_sync_failed (k, error);
+    }
 }
 
 void

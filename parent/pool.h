@@ -57,6 +57,21 @@ int nspool_take (NsPool *pool, int family, int socktype);
 void nspool_wait (NsPool *pool, int family, int socktype, NsPoolWaiter *w,
                   NsPoolReadyFunc func, gpointer user_data);
 
+/**
+ * nspool_take_sync() - a pooled socket now, waiting for the child if the stock is empty
+ * @pool: the pool
+ * @family: AF_INET or AF_INET6
+ * @socktype: SOCK_STREAM or SOCK_DGRAM
+ * @error: error when the child cannot make one (or does not answer within 5 s)
+ *
+ * For callers that must answer synchronously (opening a reverse port or range): blocks the
+ * event loop for a round trip to the child per batch of 64. Waiters queued before it are
+ * served first.
+ *
+ * Return: the fd (owned by the caller), or -1 with @error set.
+ */
+int nspool_take_sync (NsPool *pool, int family, int socktype, GError **error);
+
 /* nspool_cancel() - forget a waiter that was not called yet. */
 void nspool_cancel (NsPool *pool, NsPoolWaiter *w);
 

@@ -9,17 +9,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "child.h"
 #include "commands.h"
 #include "config.h"
+#include "launch.h"
 #include "log.h"
 #include "netcfg.h"
 #include "npte-error.h"
 #include "parent.h"
 #include "portspec.h"
 #include "util.h"
+#include "npte-commit.h"
 
-int main (int argc, char **argv);
+/* The module's exports (src/launch.h): the launcher checks the first and calls the second. */
+NPTE_CLI_EXPORT const char npte_cli_build_id[] = NPTE_VERSION " " NPTE_COMMIT;
+NPTE_CLI_EXPORT int npte_cli_main (int argc, char **argv);
 
 static const char usage_text[] =
   "Usage: npte run [OPTIONS] [--] CMD [ARG...]\n"
@@ -394,11 +397,16 @@ const NpteCommand npte_commands[] = {
   { NULL, NULL },
 };
 
+/**
+ * npte_cli_main() - every npte command but the namespace child (src/npte-launch.c runs that)
+ * @argc: argument count, as main()'s
+ * @argv: arguments, as main()'s
+ *
+ * Return: the process exit status.
+ */
 int
-main (int argc, char **argv)
+npte_cli_main (int argc, char **argv)
 {
-  if (argc >= 2 && strcmp (argv[1], CHILD_ARGV1) == 0)
-    return child_main (argc, argv);
   const char *base = argc >= 1 ? strrchr (argv[0], '/') : NULL;
   base = base != NULL ? base + 1 : argc >= 1 ? argv[0] : "";
   if (strcmp (base, "slirp4netns") == 0 || strcmp (base, "npte-slirp4netns") == 0)

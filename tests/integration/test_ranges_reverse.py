@@ -213,6 +213,26 @@ except ConnectionRefusedError:
             e4.close()
             e6.close()
 
+    def test_reverse_range_larger_than_the_socket_pool(self):
+        # 150 ports x 2 families: far more namespace sockets than one pool batch (64).
+        e4 = HostEcho()
+        try:
+            with Npte(cmd=["sleep", "60"]) as n:
+                first = e4.tport - 149
+                st = json.loads(n.port("--json", "add", "--reverse", "tcp",
+                                       "127.0.0.1:%d-%d:21000-21149" % (first, e4.tport)).stdout)
+                self.assertEqual(st["spec"].get("portCount"), 150)
+                st = json.loads(n.port("--json", "add", "--reverse", "udp",
+                                       "127.0.0.1:%d-%d:22000-22099" % (e4.uport - 99, e4.uport))
+                                .stdout)
+                self.assertEqual(st["spec"].get("portCount"), 100)
+                out = ns_python(n, CLIENT + r'''
+print(tcp("127.0.0.1", 21149, b"last"), tcp("::1", 21149, b"six"), udp("127.0.0.1", 22099, b"u"))
+''')
+                self.assertEqual(out, "True True True")
+        finally:
+            e4.close()
+
     def test_reverse_auto_port_and_errors(self):
         e4 = HostEcho()
         try:
