@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <net/if.h>
+#include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
@@ -350,6 +351,9 @@ route_what (gboolean add, const NetcfgRoute *r)
   char dst[INET6_ADDRSTRLEN] = "default", gw[INET6_ADDRSTRLEN] = "";
   GString *s = g_string_new (add ? "add route " : "delete route ");
 
+  if (r->type == RTN_UNREACHABLE)
+    g_string_append (s, "unreachable ");
+
   if (r->dst_len > 0)
     inet_ntop (r->family, r->dst, dst, sizeof dst);
   g_string_append (s, dst);
@@ -359,6 +363,10 @@ route_what (gboolean add, const NetcfgRoute *r)
     g_string_append_printf (s, " via %s", gw);
   if (r->ifname != NULL)
     g_string_append_printf (s, " dev %s", r->ifname);
+  if (r->metric != 0)
+    g_string_append_printf (s, " metric %u", r->metric);
+  if (r->table != 0 && r->table != RT_TABLE_MAIN)
+    g_string_append_printf (s, " table %u", r->table);
   return g_string_free (s, FALSE);
 }
 
@@ -371,25 +379,55 @@ netcfg_route_change (gboolean add, const NetcfgRoute *r, GError **error)
 
   if (r->ifname != NULL && (index = link_index (r->ifname, error)) == 0)
     return FALSE;
+  const unsigned int table = r->table != 0 ? r->table : RT_TABLE_MAIN;
+  const unsigned char type = r->type != 0 ? r->type : RTN_UNICAST;
   struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
   nlh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
-  nlh->nlmsg_flags = NLM_F_REQUEST | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+  nlh->nlmsg_flags = NLM_F_REQUEST
+                     | (!add ? 0 : r->append ? NLM_F_CREATE | NLM_F_APPEND
+                                             : NLM_F_CREATE | NLM_F_EXCL);
   struct rtmsg *rtm = mnl_nlmsg_put_extra_header (nlh, sizeof *rtm);
   rtm->rtm_family = (unsigned char) r->family;
   rtm->rtm_dst_len = (unsigned char) r->dst_len;
-  rtm->rtm_table = RT_TABLE_MAIN;
+  rtm->rtm_table = table < 256 ? (unsigned char) table : RT_TABLE_UNSPEC;
   rtm->rtm_protocol = add ? RTPROT_STATIC : RTPROT_UNSPEC;
   /* A delete matches any scope, as "ip route del" does. */
   rtm->rtm_scope = !add ? RT_SCOPE_NOWHERE
-                        : r->gateway != NULL ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
-  rtm->rtm_type = RTN_UNICAST;
+                   : r->gateway != NULL || type != RTN_UNICAST ? RT_SCOPE_UNIVERSE
+                                                               : RT_SCOPE_LINK;
+  rtm->rtm_type = type;
   if (r->dst_len > 0)
     mnl_attr_put (nlh, RTA_DST, alen, r->dst);
   if (r->gateway != NULL)
     mnl_attr_put (nlh, RTA_GATEWAY, alen, r->gateway);
   if (index > 0)
     mnl_attr_put_u32 (nlh, RTA_OIF, index);
+  if (r->metric != 0)
+    mnl_attr_put_u32 (nlh, RTA_PRIORITY, r->metric);
+  if (table >= 256)
+    mnl_attr_put_u32 (nlh, RTA_TABLE, table);
   g_autofree char *what = route_what (add, r);
+  return netcfg_transact (nlh, what, error);
+}
+
+gboolean
+netcfg_rule_iif (gboolean add, const char *ifname, unsigned int table, unsigned int priority,
+                 GError **error)
+{
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
+
+  nlh->nlmsg_type = add ? RTM_NEWRULE : RTM_DELRULE;
+  nlh->nlmsg_flags = NLM_F_REQUEST | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+  struct fib_rule_hdr *frh = mnl_nlmsg_put_extra_header (nlh, sizeof *frh);
+  frh->family = AF_INET;
+  frh->table = table < 256 ? (unsigned char) table : RT_TABLE_UNSPEC;
+  frh->action = FR_ACT_TO_TBL;
+  mnl_attr_put_strz (nlh, FRA_IIFNAME, ifname);
+  mnl_attr_put_u32 (nlh, FRA_TABLE, table);
+  mnl_attr_put_u32 (nlh, FRA_PRIORITY, priority);
+  g_autofree char *what = g_strdup_printf ("%s rule iif %s lookup %u priority %u",
+                                           add ? "add" : "delete", ifname, table, priority);
   return netcfg_transact (nlh, what, error);
 }
 

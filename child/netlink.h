@@ -128,6 +128,12 @@ gboolean netcfg_addr_del (const char *ifname, int family, const void *addr, unsi
  * @dst_len: prefix length, 0 for the default route
  * @gateway: next hop, or NULL for a route on the link (scope link)
  * @ifname: output link, or NULL to let the kernel pick it from @gateway
+ * @table: routing table; 0 for the main table
+ * @type: RTN_* route type; 0 for RTN_UNICAST (RTN_UNREACHABLE takes no link)
+ * @metric: RTA_PRIORITY; 0 for none
+ * @append: add after routes with the same destination and metric
+ *          (NLM_F_APPEND) instead of failing with EEXIST; the first one
+ *          stays in use, the next takes over when it goes
  */
 typedef struct {
   int family;
@@ -135,6 +141,10 @@ typedef struct {
   unsigned int dst_len;
   const void *gateway;
   const char *ifname;
+  unsigned int table;
+  unsigned char type;
+  unsigned int metric;
+  gboolean append;
 } NetcfgRoute;
 
 /**
@@ -146,6 +156,19 @@ typedef struct {
  * Return: TRUE on success.
  */
 gboolean netcfg_route_change (gboolean add, const NetcfgRoute *r, GError **error);
+
+/**
+ * netcfg_rule_iif() - add or delete the IPv4 policy rule "iif @ifname lookup @table"
+ * @add: TRUE to add (fails with EEXIST if it exists), FALSE to delete
+ * @ifname: input link the rule matches (it need not exist)
+ * @table: the table it sends lookups to
+ * @priority: the rule's priority
+ * @error: error naming the rule
+ *
+ * Return: TRUE on success.
+ */
+gboolean netcfg_rule_iif (gboolean add, const char *ifname, unsigned int table,
+                          unsigned int priority, GError **error);
 
 /**
  * netcfg_route_add_default() - default route via @gateway on @ifname

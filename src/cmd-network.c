@@ -28,7 +28,7 @@
 #define EXIT_USAGE 2
 
 static const char network_usage[] =
-  "Usage: npte network create NAME [--subnet CIDR] [--gateway IP] [--dry-run]\n"
+  "Usage: npte network create NAME [--subnet CIDR] [--gateway IP] [--outbound] [--dry-run]\n"
   "       npte network rm NAME [--force] [--dry-run]\n"
   "       npte network ls [--json]\n"
   "       npte network inspect NAME [--json]\n"
@@ -37,7 +37,8 @@ static const char network_usage[] =
   "\n"
   "Named networks of managed namespaces (npte netns): each has an IPv4 subnet (default:\n"
   "the next free /24 of 10.44.0.0/16) and a gateway; members get stable addresses and\n"
-  "reach each other by address and by name. See npte-network(1).\n";
+  "reach each other by address and by name; with --outbound they also reach the outside\n"
+  "(through a slirp of the infrastructure namespace). See npte-network(1).\n";
 
 /* Options taken out of the words. */
 typedef struct {
@@ -45,6 +46,7 @@ typedef struct {
   gboolean dry_run;
   gboolean json;
   gboolean force;
+  gboolean outbound;
   const char *subnet;
   const char *gateway;
   const char *ip;
@@ -125,6 +127,8 @@ split_flags (int argc, char **argv, Flags *flags, GPtrArray *words)
         flags->json = TRUE;
       else if (strcmp (a, "--force") == 0 || strcmp (a, "-f") == 0)
         flags->force = TRUE;
+      else if (strcmp (a, "--outbound") == 0)
+        flags->outbound = TRUE;
       else if (take_value (argc, argv, &i, "--subnet", &flags->subnet)
                || take_value (argc, argv, &i, "--gateway", &flags->gateway)
                || take_value (argc, argv, &i, "--ip", &flags->ip))
@@ -142,7 +146,7 @@ split_flags (int argc, char **argv, Flags *flags, GPtrArray *words)
  * @c: context
  * @verb: the verb's usage line
  * @allowed: a string of the letters of the options it takes: d(ry-run) j(son)
- *           f(orce) s(ubnet) g(ateway) i(p)
+ *           f(orce) s(ubnet) g(ateway) i(p) o(utbound)
  *
  * Return: -1 when fine, else the exit code (usage printed).
  */
@@ -155,7 +159,8 @@ check_flags (const Ctx *c, const char *verb, const char *allowed)
     return usage ("unknown option \"%s\" or missing value (usage: %s)", f->bad, verb);
   if ((f->dry_run && !strchr (allowed, 'd')) || (f->json && !strchr (allowed, 'j'))
       || (f->force && !strchr (allowed, 'f')) || (f->subnet && !strchr (allowed, 's'))
-      || (f->gateway && !strchr (allowed, 'g')) || (f->ip && !strchr (allowed, 'i')))
+      || (f->gateway && !strchr (allowed, 'g')) || (f->ip && !strchr (allowed, 'i'))
+      || (f->outbound && !strchr (allowed, 'o')))
     return usage ("an option that %s does not take (usage: %s)", verb, verb);
   return -1;
 }
@@ -263,10 +268,16 @@ create_live (const NetnsPaths *p, const NetIndex *idx, const Network *n)
   g_autofree char *path = net_index_path (p);
   g_autofree char *subnet = net_subnet_str (n);
   const gboolean alone = idx->networks->len == 1;
+  gboolean others_outbound = FALSE;
 
+  for (guint i = 0; i < idx->networks->len; i++)
+    {
+      const Network *o = g_ptr_array_index (idx->networks, i);
+      others_outbound |= o != n && o->outbound;
+    }
   if (!network_ops_create (p, n, &error) || !net_index_save (path, idx, &error))
     {
-      network_ops_remove (p, n, alone, NULL);
+      network_ops_remove (p, n, alone, n->outbound && !others_outbound, NULL);
       return fail (error, EXIT_FAIL);
     }
   printf ("%s\n", subnet);
@@ -274,7 +285,7 @@ create_live (const NetnsPaths *p, const NetIndex *idx, const Network *n)
 }
 
 /**
- * verb_create() - npte network create NAME [--subnet CIDR] [--gateway IP] [--dry-run]
+ * verb_create() - npte network create NAME [--subnet CIDR] [--gateway IP] [--outbound] [--dry-run]
  * @c: context
  *
  * Return: exit code.
@@ -282,7 +293,8 @@ create_live (const NetnsPaths *p, const NetIndex *idx, const Network *n)
 static int
 verb_create (const Ctx *c)
 {
-  static const char line[] = "npte network create NAME [--subnet CIDR] [--gateway IP] [--dry-run]";
+  static const char line[] =
+    "npte network create NAME [--subnet CIDR] [--gateway IP] [--outbound] [--dry-run]";
   const char *name = c->words[0];
   GError *error = NULL;
   npte_autofd int lock = -1;
@@ -293,7 +305,7 @@ verb_create (const Ctx *c)
   guint pfx;
   int rc;
 
-  if ((rc = check_flags (c, line, "dsg")) >= 0)
+  if ((rc = check_flags (c, line, "dsgo")) >= 0)
     return rc;
   if (g_strv_length (c->words) != 1)
     return usage ("usage: %s", line);
@@ -309,7 +321,8 @@ verb_create (const Ctx *c)
     return fail (error, EXIT_FAIL);
   if (idx == NULL)
     return fail (error, EXIT_FAIL);
-  const Network *n = net_index_add (idx, name, c->flags->subnet, c->flags->gateway, now, &error);
+  const Network *n = net_index_add (idx, name, c->flags->subnet, c->flags->gateway,
+                                    c->flags->outbound, now, &error);
   if (n == NULL)
     return fail_code (error);
   if (c->flags->dry_run)
@@ -398,7 +411,8 @@ verb_rm (const Ctx *c)
       fputs (script, stdout);
       return 0;
     }
-  if (!network_ops_remove (c->p, gone, idx->networks->len == 0, &error)
+  if (!network_ops_remove (c->p, gone, idx->networks->len == 0,
+                           gone->outbound && !net_index_has_outbound (idx), &error)
       || !net_index_save (path, idx, &error))
     return fail (error, EXIT_FAIL);
   g_autoptr (GPtrArray) names = members_of (gone);
@@ -421,7 +435,7 @@ ensure_live_or_warn (const NetnsPaths *p, const NetIndex *idx)
 }
 
 /**
- * print_table() - "NAME SUBNET GATEWAY MEMBERS" and a line per network
+ * print_table() - "NAME SUBNET GATEWAY OUTBOUND MEMBERS" and a line per network
  * @idx: the index
  */
 static void
@@ -429,13 +443,13 @@ print_table (const NetIndex *idx)
 {
   char gw[NET_IP_STRLEN];
 
-  printf ("%-24s %-18s %-15s %s\n", "NAME", "SUBNET", "GATEWAY", "MEMBERS");
+  printf ("%-24s %-18s %-15s %-8s %s\n", "NAME", "SUBNET", "GATEWAY", "OUTBOUND", "MEMBERS");
   for (guint i = 0; i < idx->networks->len; i++)
     {
       const Network *n = g_ptr_array_index (idx->networks, i);
       g_autofree char *subnet = net_subnet_str (n);
-      printf ("%-24s %-18s %-15s %u\n", n->name, subnet, net_ip_str (n->gateway, gw),
-              n->members->len);
+      printf ("%-24s %-18s %-15s %-8s %u\n", n->name, subnet, net_ip_str (n->gateway, gw),
+              n->outbound ? "yes" : "no", n->members->len);
     }
 }
 
@@ -481,7 +495,8 @@ print_network (const Network *n)
   char buf[NET_IP_STRLEN];
 
   printf ("name: %s\nsubnet: %s\n", n->name, subnet);
-  printf ("gateway: %s\ncreated_at: %s\nmembers:", net_ip_str (n->gateway, buf), n->created_at);
+  printf ("gateway: %s\ncreated_at: %s\n", net_ip_str (n->gateway, buf), n->created_at);
+  printf ("outbound: %s\nmembers:", n->outbound ? "yes" : "no");
   if (n->members->len == 0)
     printf (" none");
   printf ("\n");

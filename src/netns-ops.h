@@ -166,4 +166,25 @@ gboolean netns_ops_unbind_bare (const NetnsPaths *p, const char *file, GError **
  */
 gboolean netns_ops_revive (const NetnsPaths *p, const char *name, GError **error);
 
+/**
+ * netns_ops_attach_start() - "npte attach --net=slirp" for the bare namespace @file
+ * @p: paths
+ * @file: a namespace of netns_ops_bind_bare()
+ * @error: error with the attach's own message
+ *
+ * The same attach a managed namespace created with --net=slirp gets: its
+ * state dir is BASE/netns/FILE.state, its log BASE/netns/FILE.d/attach.log.
+ * A running one is stopped first. Rootless, the keeper must run.
+ *
+ * Return: TRUE when it is ready (its TAP device is up and configured).
+ */
+gboolean netns_ops_attach_start (const NetnsPaths *p, const char *file, GError **error);
+
+/**
+ * netns_ops_attach_stop() - stop the attach of @file and remove FILE.state and FILE.d
+ * @p: paths
+ * @file: a namespace of netns_ops_bind_bare()
+ */
+void netns_ops_attach_stop (const NetnsPaths *p, const char *file);
+
 #endif /* NPTE_NETNS_OPS_H */

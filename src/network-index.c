@@ -31,19 +31,23 @@
 static const char *const top_fields[] = { "networks", NULL };
 static const char *const network_fields[] = { "name", "subnet", "gateway", "created_at",
                                               "members", NULL };
+/* Fields a network may lack: an index written before they existed has none. */
+static const char *const network_optional[] = { "outbound", NULL };
 static const char *const member_fields[] = { "workspace", "ip", NULL };
 
 /**
- * check_fields() - @o has exactly the fields @fields
+ * check_fields() - @o has exactly the fields @fields, and maybe some of @optional
  * @o: object
  * @fields: NULL-terminated names
+ * @optional: (nullable) NULL-terminated names of fields it may have
  * @where: "networks[2]", for the message
  * @error: EINVAL naming an unknown or a missing field
  *
  * Return: TRUE if it has.
  */
 static gboolean
-check_fields (JsonObject *o, const char *const *fields, const char *where, GError **error)
+check_fields (JsonObject *o, const char *const *fields, const char *const *optional,
+              const char *where, GError **error)
 {
   g_autoptr (GList) names = json_object_get_members (o);
 
@@ -51,7 +55,8 @@ check_fields (JsonObject *o, const char *const *fields, const char *where, GErro
     if (!json_object_has_member (o, *f))
       return npte_set_error (error, EINVAL, "%s: missing field \"%s\"", where, *f);
   for (GList *l = names; l != NULL; l = l->next)
-    if (!g_strv_contains (fields, l->data))
+    if (!g_strv_contains (fields, l->data)
+        && (optional == NULL || !g_strv_contains (optional, l->data)))
       {
         g_autofree char *shown = g_strescape (l->data, NULL);
         return npte_set_error (error, EINVAL, "%s: unknown field \"%.40s\"", where, shown);
@@ -79,6 +84,31 @@ get_string (JsonObject *o, const char *key, const char *where, GError **error)
       return NULL;
     }
   return json_node_get_string (node);
+}
+
+/**
+ * get_optional_bool() - the boolean field @key of @o, FALSE when it is missing
+ * @o: object
+ * @key: field
+ * @value: (out) its value
+ * @where: for the message
+ * @error: EINVAL when it is there but not true or false
+ *
+ * Return: TRUE on success.
+ */
+static gboolean
+get_optional_bool (JsonObject *o, const char *key, gboolean *value, const char *where,
+                   GError **error)
+{
+  JsonNode *node = json_object_get_member (o, key);
+
+  *value = FALSE;
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    return npte_set_error (error, EINVAL, "%s: field \"%s\" is not true or false", where, key);
+  *value = json_node_get_boolean (node);
+  return TRUE;
 }
 
 /**
@@ -144,7 +174,7 @@ parse_members (JsonArray *a, Network *n, const char *where, GError **error)
       const char *ws, *ip;
       guint32 addr;
 
-      if (o == NULL || !check_fields (o, member_fields, mw, error)
+      if (o == NULL || !check_fields (o, member_fields, NULL, mw, error)
           || (ws = get_string (o, "workspace", mw, error)) == NULL
           || (ip = get_string (o, "ip", mw, error)) == NULL)
         return FALSE;
@@ -173,7 +203,8 @@ parse_network (JsonObject *o, const char *where, GError **error)
   const char *name, *subnet, *gw, *created;
   JsonArray *members;
 
-  if (!check_fields (o, network_fields, where, error)
+  if (!check_fields (o, network_fields, network_optional, where, error)
+      || !get_optional_bool (o, "outbound", &n->outbound, where, error)
       || (name = get_string (o, "name", where, error)) == NULL
       || (subnet = get_string (o, "subnet", where, error)) == NULL
       || (gw = get_string (o, "gateway", where, error)) == NULL
@@ -213,7 +244,7 @@ parse_root (JsonNode *root, GError **error)
       return NULL;
     }
   top = json_node_get_object (root);
-  if (!check_fields (top, top_fields, "the index", error)
+  if (!check_fields (top, top_fields, NULL, "the index", error)
       || (nets = get_array (top, "networks", "the index", error)) == NULL)
     return NULL;
   for (guint i = 0; i < json_array_get_length (nets); i++)
@@ -276,6 +307,8 @@ add_network (JsonBuilder *b, const Network *n)
   json_builder_add_string_value (b, net_ip_str (n->gateway, buf));
   json_builder_set_member_name (b, "created_at");
   json_builder_add_string_value (b, n->created_at);
+  json_builder_set_member_name (b, "outbound");
+  json_builder_add_boolean_value (b, n->outbound);
   json_builder_set_member_name (b, "members");
   json_builder_begin_array (b);
   for (guint i = 0; i < n->members->len; i++)

@@ -16,6 +16,10 @@
  * and switches into a member's namespace with setns() on an fd opened here,
  * then back. Steps are idempotent (a step finds its links or makes them),
  * so the same plans serve a rebuild after the keeper restarted.
+ *
+ * While an --outbound network exists, the infrastructure namespace also has
+ * a slirp (network-outbound.c): started before the plan that needs its TAP
+ * device (STEP_SLIRP_UP), stopped when the last --outbound network goes.
  */
 #include "network-ops.h"
 
@@ -34,6 +38,7 @@
 #include "netlink.h"
 #include "netns-keeper.h"
 #include "netns-ops.h"
+#include "network-outbound.h"
 #include "npte-error.h"
 #include "util.h"
 
@@ -42,11 +47,14 @@ typedef enum {
   STEP_BRIDGE_DEL, /* the bridge is gone */
   STEP_MEMBER_UP,  /* the member's veth pair exists, configured */
   STEP_MEMBER_DEL, /* the member's veth pair is gone */
+  STEP_SLIRP_UP,   /* the slirp TAP device routes for the members (--outbound) */
 } StepKind;
 
 /* One step of a plan. */
 typedef struct {
   StepKind kind;
+  gboolean outbound;
+  guint32 net;
   guint prefix;
   guint32 gateway;
   guint32 ip;
@@ -100,13 +108,22 @@ static void
 plan_add (Plan *plan, StepKind kind, const Network *n, guint32 ip, const char *member,
           int member_fd)
 {
-  Step s = { .kind = kind, .prefix = n->prefix, .gateway = n->gateway, .ip = ip,
-             .member_fd = member_fd };
+  Step s = { .kind = kind, .outbound = n->outbound, .net = n->net, .prefix = n->prefix,
+             .gateway = n->gateway, .ip = ip, .member_fd = member_fd };
 
   net_ifname_bridge (n, s.bridge);
   net_ifname_host (ip, s.host);
   net_ifname_member (n, s.peer);
   g_strlcpy (s.member, member != NULL ? member : "", sizeof s.member);
+  g_array_append_val (plan->steps, s);
+}
+
+/* plan_add_slirp() - append STEP_SLIRP_UP to @plan. */
+static void
+plan_add_slirp (Plan *plan)
+{
+  Step s = { .kind = STEP_SLIRP_UP, .member_fd = -1 };
+
   g_array_append_val (plan->steps, s);
 }
 
@@ -163,7 +180,8 @@ bridge_up (const Step *s, GError **error)
   if (!link_exists (s->bridge) && !netcfg_link_add_bridge (s->bridge, error))
     return FALSE;
   return addr_add (s->bridge, s->gateway, s->prefix, error)
-         && netcfg_link_set_up (s->bridge, TRUE, error);
+         && netcfg_link_set_up (s->bridge, TRUE, error)
+         && net_outbound_bridge_up (s->bridge, s->net, s->prefix, s->outbound, error);
 }
 
 /**
@@ -179,7 +197,8 @@ member_side (const Step *s, gboolean configure, GError **error)
 {
   if (!configure)
     return !link_exists (s->peer) || netcfg_link_del (s->peer, error);
-  return addr_add (s->peer, s->ip, s->prefix, error) && netcfg_link_set_up (s->peer, TRUE, error);
+  return addr_add (s->peer, s->ip, s->prefix, error) && netcfg_link_set_up (s->peer, TRUE, error)
+         && (!s->outbound || net_outbound_member_route (s->peer, s->gateway, error));
 }
 
 /* member_up() - STEP_MEMBER_UP; starts and ends in the infrastructure namespace. */
@@ -229,11 +248,14 @@ run_step (const Plan *plan, const Step *s, GError **error)
     case STEP_BRIDGE_UP:
       return bridge_up (s, error);
     case STEP_BRIDGE_DEL:
-      return !link_exists (s->bridge) || netcfg_link_del (s->bridge, error);
+      return (!link_exists (s->bridge) || netcfg_link_del (s->bridge, error))
+             && net_outbound_bridge_down (s->bridge, s->net, s->prefix, error);
     case STEP_MEMBER_UP:
       return member_up (plan, s, error);
     case STEP_MEMBER_DEL:
       return !link_exists (s->host) || netcfg_link_del (s->host, error);
+    case STEP_SLIRP_UP:
+      return net_outbound_slirp_link (error);
     default:
       return npte_set_error (error, EINVAL, "unknown step");
     }
@@ -391,6 +413,52 @@ all_members (const NetIndex *idx)
   return names;
 }
 
+/**
+ * ensure_slirp() - the slirp of the infrastructure namespace runs and routes
+ * @p: paths
+ * @error: error
+ *
+ * Started (and its TAP device set up) when it is not running.
+ *
+ * Return: TRUE on success.
+ */
+static gboolean
+ensure_slirp (const NetnsPaths *p, GError **error)
+{
+  Plan plan;
+  gboolean ok;
+
+  if (network_outbound_running (p))
+    return TRUE;
+  if (!network_outbound_start (p, error))
+    return FALSE;
+  plan_init (&plan);
+  plan_add_slirp (&plan);
+  ok = plan_run (p, &plan, error);
+  plan_clear (&plan);
+  return ok;
+}
+
+/**
+ * slirp_for_rebuild() - (re)start the slirp for a rebuild of @idx; failure is a warning
+ * @p: paths
+ * @idx: the index
+ *
+ * Return: TRUE when it runs and the rebuild plan should set up its TAP device.
+ */
+static gboolean
+slirp_for_rebuild (const NetnsPaths *p, const NetIndex *idx)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!net_index_has_outbound (idx))
+    return FALSE;
+  if (network_outbound_start (p, &error))
+    return TRUE;
+  npte_warn ("%s; the --outbound networks have no outbound access", error->message);
+  return FALSE;
+}
+
 gboolean
 network_ops_ensure_live (const NetnsPaths *p, const NetIndex *idx, GError **error)
 {
@@ -402,11 +470,21 @@ network_ops_ensure_live (const NetnsPaths *p, const NetIndex *idx, GError **erro
   if (!ensure_infra (p, &made, error))
     return FALSE;
   if (!made)
-    return TRUE;
+    {
+      g_autoptr (GError) local = NULL;
+      if (!net_index_has_outbound (idx) || network_outbound_running (p))
+        return TRUE;
+      npte_info ("the slirp of the --outbound networks was not running: starting it");
+      if (!ensure_slirp (p, &local))
+        npte_warn ("%s; the --outbound networks have no outbound access", local->message);
+      return TRUE;
+    }
   npte_info ("the infrastructure namespace of the networks was gone: restoring %u network%s "
              "from the index", idx->networks->len, idx->networks->len == 1 ? "" : "s");
   plan_init (&plan);
   plan.best_effort = TRUE;
+  if (slirp_for_rebuild (p, idx))
+    plan_add_slirp (&plan);
   for (guint i = 0; i < idx->networks->len; i++)
     {
       const Network *n = g_ptr_array_index (idx->networks, i);
@@ -432,7 +510,7 @@ network_ops_create (const NetnsPaths *p, const Network *n, GError **error)
   Plan plan;
   gboolean ok;
 
-  if (!ensure_infra (p, NULL, error))
+  if (!ensure_infra (p, NULL, error) || (n->outbound && !ensure_slirp (p, error)))
     return FALSE;
   plan_init (&plan);
   plan_add (&plan, STEP_BRIDGE_UP, n, 0, NULL, -1);
@@ -442,7 +520,8 @@ network_ops_create (const NetnsPaths *p, const Network *n, GError **error)
 }
 
 gboolean
-network_ops_remove (const NetnsPaths *p, const Network *n, gboolean last, GError **error)
+network_ops_remove (const NetnsPaths *p, const Network *n, gboolean last, gboolean stop_slirp,
+                    GError **error)
 {
   g_autofree char *infra = net_infra_name (p);
   npte_autofd int fd = infra_open (p, infra);
@@ -459,6 +538,8 @@ network_ops_remove (const NetnsPaths *p, const Network *n, gboolean last, GError
       ok = plan_run (p, &plan, error);
       plan_clear (&plan);
     }
+  if (ok && (stop_slirp || last))
+    network_outbound_stop (p);
   if (ok && last)
     ok = netns_ops_unbind_bare (p, infra, error);
   return ok;
@@ -472,7 +553,8 @@ network_ops_join (const NetnsPaths *p, const Network *n, const char *workspace, 
   Plan plan;
   gboolean ok;
 
-  if (!ensure_infra (p, NULL, error) || (fd = netns_ops_open (p, workspace, error)) < 0)
+  if (!ensure_infra (p, NULL, error) || (n->outbound && !ensure_slirp (p, error))
+      || (fd = netns_ops_open (p, workspace, error)) < 0)
     return FALSE;
   plan_init (&plan);
   plan_add (&plan, STEP_BRIDGE_UP, n, 0, NULL, -1);

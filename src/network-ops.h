@@ -26,8 +26,10 @@
  * keeper was killed or restarted, or root's binding was removed), it is
  * made again with every bridge; members whose namespaces went with the
  * keeper are revived (netns_ops_revive()), and every member gets its veth
- * and address back, and its hosts file. A member that cannot be restored
- * is a warning. Rootless, the keeper is started when none runs.
+ * and address back, and its hosts file. With an --outbound network, its
+ * slirp is started again (also when only it had stopped). A member or a
+ * slirp that cannot be restored is a warning. Rootless, the keeper is
+ * started when none runs.
  *
  * Return: TRUE when the infrastructure namespace is there.
  */
@@ -39,7 +41,8 @@ gboolean network_ops_ensure_live (const NetnsPaths *p, const NetIndex *idx, GErr
  * @n: the network
  * @error: error
  *
- * The infrastructure namespace is made first when needed.
+ * The infrastructure namespace is made first when needed, and its slirp
+ * started when @n is --outbound and it does not run.
  *
  * Return: TRUE on success.
  */
@@ -51,12 +54,14 @@ gboolean network_ops_create (const NetnsPaths *p, const Network *n, GError **err
  * @n: the network
  * @last: no other network is left: remove the infrastructure namespace too
  *        (rootless, the keeper stops when it has nothing else)
+ * @stop_slirp: no --outbound network is left: stop the slirp of the
+ *              infrastructure namespace (always done with @last)
  * @error: error
  *
  * Return: TRUE on success (also when the infrastructure namespace is gone).
  */
 gboolean network_ops_remove (const NetnsPaths *p, const Network *n, gboolean last,
-                             GError **error);
+                             gboolean stop_slirp, GError **error);
 
 /**
  * network_ops_join() - the veth of member @workspace with address @ip, if not there yet

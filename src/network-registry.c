@@ -286,12 +286,60 @@ compare_networks (gconstpointer a, gconstpointer b)
   return strcmp ((*(Network *const *) a)->name, (*(Network *const *) b)->name);
 }
 
+gboolean
+net_index_has_outbound (const NetIndex *idx)
+{
+  for (guint i = 0; i < idx->networks->len; i++)
+    if (((const Network *) g_ptr_array_index (idx->networks, i))->outbound)
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * check_slirp_clash() - @n and the networks of @idx leave slirp's 10.0.2.0/24 alone
+ * @idx: the other networks
+ * @n: a network with its subnet and outbound flag set
+ * @error: EINVAL when @n is outbound and overlaps 10.0.2.0/24; EADDRINUSE
+ *         when it overlaps 10.0.2.0/24 while an outbound network exists, or
+ *         is outbound while another network overlaps 10.0.2.0/24
+ *
+ * While an outbound network exists, the infrastructure namespace holds
+ * slirp's network on its TAP device: a bridge on the same addresses would
+ * take its routes.
+ *
+ * Return: TRUE when there is no clash.
+ */
+static gboolean
+check_slirp_clash (const NetIndex *idx, const Network *n, GError **error)
+{
+  g_autofree char *mine = net_subnet_str (n);
+
+  if (n->outbound && net_overlap (n->net, n->prefix, NET_SLIRP_ADDR, NET_SLIRP_PREFIX))
+    return npte_set_error (error, EINVAL, "subnet %s of an --outbound network overlaps 10.0.2.0/24, "
+                           "the slirp network that gives it outbound access; choose another "
+                           "--subnet", mine);
+  for (guint i = 0; i < idx->networks->len; i++)
+    {
+      const Network *o = g_ptr_array_index (idx->networks, i);
+      g_autofree char *theirs = net_subnet_str (o);
+      if (o->outbound && net_overlap (n->net, n->prefix, NET_SLIRP_ADDR, NET_SLIRP_PREFIX))
+        return npte_set_error (error, EADDRINUSE, "subnet %s overlaps 10.0.2.0/24, which the "
+                               "--outbound network %s uses for its slirp; choose another "
+                               "--subnet", mine, o->name);
+      if (n->outbound && net_overlap (o->net, o->prefix, NET_SLIRP_ADDR, NET_SLIRP_PREFIX))
+        return npte_set_error (error, EADDRINUSE, "network %s (%s) overlaps 10.0.2.0/24, which "
+                               "an --outbound network uses for its slirp; remove it or create "
+                               "this one without --outbound", o->name, theirs);
+    }
+  return TRUE;
+}
+
 /**
  * resolve_subnet() - the subnet and gateway a new network gets
  * @idx: index
  * @subnet: (nullable) asked for
  * @gateway: (nullable) asked for
- * @n: (inout) gets net, prefix and gateway
+ * @n: (inout) its outbound flag is set; gets net, prefix and gateway
  * @error: error
  *
  * Return: TRUE on success.
@@ -317,6 +365,8 @@ resolve_subnet (const NetIndex *idx, const char *subnet, const char *gateway, Ne
       return npte_set_error (error, EADDRINUSE, "subnet %s overlaps %s of network %s", mine,
                              theirs, other->name);
     }
+  if (!check_slirp_clash (idx, n, error))
+    return FALSE;
   n->gateway = n->net + 1;
   if (gateway != NULL && !net_ip_parse (gateway, &n->gateway, error))
     return FALSE;
@@ -325,7 +375,7 @@ resolve_subnet (const NetIndex *idx, const char *subnet, const char *gateway, Ne
 
 Network *
 net_index_add (NetIndex *idx, const char *name, const char *subnet, const char *gateway,
-               const char *created_at, GError **error)
+               gboolean outbound, const char *created_at, GError **error)
 {
   Network *n;
 
@@ -338,6 +388,7 @@ net_index_add (NetIndex *idx, const char *name, const char *subnet, const char *
     }
   n = g_new0 (Network, 1);
   n->members = g_ptr_array_new_with_free_func (member_free);
+  n->outbound = outbound;
   if (!resolve_subnet (idx, subnet, gateway, n, error))
     {
       network_free (n);
@@ -538,6 +589,7 @@ gboolean
 net_network_check (const NetIndex *idx, const Network *n, GError **error)
 {
   const Network *other;
+  g_autoptr (GError) clash = NULL;
   char buf[NET_IP_STRLEN];
 
   if (!net_name_valid (n->name, error))
@@ -550,6 +602,8 @@ net_network_check (const NetIndex *idx, const Network *n, GError **error)
                            net_ip_str (n->net, buf), n->prefix);
   if ((other = find_overlap (idx, n->net, n->prefix)) != NULL)
     return npte_set_error (error, EINVAL, "networks %s and %s overlap", other->name, n->name);
+  if (!check_slirp_clash (idx, n, &clash))
+    return npte_set_error (error, EINVAL, "network %s: %s", n->name, clash->message);
   if (!check_host (n->net, n->prefix, n->gateway, "gateway", error))
     return FALSE;
   if (n->created_at == NULL || !created_at_valid (n->created_at))

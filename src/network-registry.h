@@ -15,10 +15,11 @@
  * BASE/networks.json, next to the netns registry and under its lock:
  *
  *   {"networks":[{"name":"web","subnet":"10.44.0.0/24","gateway":"10.44.0.1",
- *                 "created_at":"2024-05-06T10:11:12Z",
+ *                 "created_at":"2024-05-06T10:11:12Z","outbound":true,
  *                 "members":[{"workspace":"a","ip":"10.44.0.2"}]}]}
  *
- * Addresses are kept in host byte order.
+ * "outbound" is optional when read (an index written before it existed has
+ * none: FALSE) and always written. Addresses are kept in host byte order.
  */
 
 /* The longest network name: a DNS label, [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?. */
@@ -32,6 +33,25 @@
 #define NET_POOL_ADDR 0x0a2c0000u /* 10.44.0.0 */
 #define NET_POOL_PREFIX 16
 #define NET_POOL_SUBNET_PREFIX 24
+
+/*
+ * The slirp network of the infrastructure namespace while an --outbound
+ * network exists (libslirp's default, as "npte attach --net=slirp" sets it
+ * up): no network may overlap it then.
+ */
+#define NET_SLIRP_ADDR 0x0a000200u /* 10.0.2.0 */
+#define NET_SLIRP_PREFIX 24
+
+/*
+ * Outbound plumbing (docs/networks.md): the policy routing table of the
+ * infrastructure namespace that traffic from an --outbound bridge looks up
+ * first (an unreachable route per network subnet), the priority of the
+ * "iif BRIDGE lookup NET_OUTBOUND_TABLE" rules, and the metric of the default
+ * route a member gets via the gateway of an --outbound network.
+ */
+#define NET_OUTBOUND_TABLE 4400
+#define NET_OUTBOUND_RULE_PRIORITY 4400
+#define NET_OUTBOUND_METRIC 100
 
 /* The index file, under BASE. */
 #define NET_INDEX_FILE "networks.json"
@@ -61,6 +81,7 @@ typedef struct {
   guint prefix;        /* NET_PREFIX_MIN..NET_PREFIX_MAX */
   guint32 gateway;
   char *created_at;    /* "YYYY-MM-DDTHH:MM:SSZ" */
+  gboolean outbound;   /* members reach the outside through the infrastructure namespace */
   GPtrArray *members;  /* NetMember *, ascending by ip */
 } Network;
 
@@ -139,14 +160,21 @@ NetMember *net_member_find (const Network *n, const char *workspace);
  * @name: its name
  * @subnet: (nullable) CIDR; NULL for the next free /24 of 10.44.0.0/16
  * @gateway: (nullable) address inside the subnet; NULL for its first host
+ * @outbound: members get outbound access through the infrastructure namespace
  * @created_at: the creation time, "YYYY-MM-DDTHH:MM:SSZ"
- * @error: EINVAL (bad name, subnet or gateway), EEXIST (name taken),
- *         EADDRINUSE (overlaps another network), ENOSPC (no free /24 left)
+ * @error: EINVAL (bad name, subnet or gateway; @outbound with a subnet that
+ *         overlaps slirp's 10.0.2.0/24), EEXIST (name taken), EADDRINUSE
+ *         (overlaps another network; overlaps 10.0.2.0/24 while an outbound
+ *         network exists; @outbound while a network overlaps 10.0.2.0/24),
+ *         ENOSPC (no free /24 left)
  *
  * Return: (transfer none) the new network, or NULL.
  */
 Network *net_index_add (NetIndex *idx, const char *name, const char *subnet, const char *gateway,
-                        const char *created_at, GError **error);
+                        gboolean outbound, const char *created_at, GError **error);
+
+/* net_index_has_outbound() - whether a network of @idx is --outbound. */
+gboolean net_index_has_outbound (const NetIndex *idx);
 
 /* net_index_remove() - drop the network @name. Return: whether it was there. */
 gboolean net_index_remove (NetIndex *idx, const char *name);
@@ -185,6 +213,7 @@ void net_network_add_member (Network *n, const char *workspace, guint32 ip);
  * @idx: the networks so far
  * @n: a network read from somewhere
  * @error: EINVAL naming the first problem: name, duplicate, subnet, overlap,
+ *         an overlap with slirp's 10.0.2.0/24 next to an outbound network,
  *         gateway, created_at, a member's name or address, a duplicate member
  *
  * Return: TRUE if @n is consistent with itself and with @idx.

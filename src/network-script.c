@@ -4,6 +4,10 @@
 #include <string.h>
 
 #include "netns-script.h"
+#include "network-outbound.h"
+
+/* How many 0.1 s steps the script waits for the slirp of the infrastructure namespace. */
+#define SLIRP_WAIT_STEPS 300
 
 
 /**
@@ -117,6 +121,127 @@ infra_prefix (const NetnsPaths *p)
 }
 
 /**
+ * infra_nsenter() - the command prefix that runs a command in the infrastructure namespace
+ * @p: paths
+ *
+ * Return: (transfer full) "nsenter --net=/run/netns/INFRA" as root; rootless
+ *         an nsenter(1) into the keeper's user namespace and, by its
+ *         /proc/$K/root path, the infrastructure namespace.
+ */
+static char *
+infra_nsenter (const NetnsPaths *p)
+{
+  g_autofree char *infra = net_infra_name (p);
+  g_autofree char *path = netns_ns_path (p, infra);
+  g_autofree char *q = netns_sh_quote (path);
+
+  if (!p->rootless)
+    return g_strdup_printf ("nsenter --net=%s", q);
+  return g_strdup_printf ("nsenter -t \"$K\" -U --preserve-credentials --net=\"/proc/$K/root\"%s",
+                          q);
+}
+
+/**
+ * add_sysctl() - set /proc/sys/net/ipv4/@key to @value in the infrastructure namespace
+ * @s: script
+ * @p: paths
+ * @key: "conf/tap0/forwarding"
+ * @value: "1"
+ */
+static void
+add_sysctl (GString *s, const NetnsPaths *p, const char *key, const char *value)
+{
+  g_autofree char *nsx = infra_nsenter (p);
+
+  g_string_append_printf (s, "%s sh -c 'echo %s > /proc/sys/net/ipv4/%s'\n", nsx, value, key);
+}
+
+/**
+ * add_slirp_start() - start the slirp of the infrastructure namespace unless it runs
+ * @s: script
+ * @p: paths
+ *
+ * As network_ops_create() does: "npte attach --net=slirp" on the
+ * infrastructure namespace, waited for by its child_pid file; then its TAP
+ * device forwards and answers ARP for the members.
+ */
+static void
+add_slirp_start (GString *s, const NetnsPaths *p)
+{
+  g_autofree char *infra = net_infra_name (p);
+  g_autofree char *state_path = netns_state_dir (p, infra);
+  g_autofree char *conf_path = netns_conf_dir (p, infra);
+  g_autofree char *ns_path = netns_ns_path (p, infra);
+  g_autofree char *lock_path = g_build_filename (state_path, "lock", NULL);
+  g_autofree char *pid_path = g_build_filename (state_path, "child_pid", NULL);
+  g_autofree char *log_path = g_build_filename (conf_path, "attach.log", NULL);
+  g_autofree char *state = netns_sh_quote (state_path);
+  g_autofree char *conf = netns_sh_quote (conf_path);
+  g_autofree char *lock = netns_sh_quote (lock_path);
+  g_autofree char *pid = netns_sh_quote (pid_path);
+  g_autofree char *log = netns_sh_quote (log_path);
+  g_autofree char *ns = netns_sh_quote (ns_path);
+
+  g_string_append_printf (s,
+                          "# The slirp of the --outbound networks, unless it runs.\n"
+                          "if ! { test -e %s && ! flock -n %s true 2>/dev/null; }; then\n"
+                          "  rm -rf %s\n"
+                          "  (umask 022 && mkdir -p %s)\n"
+                          "  printf 'nameserver 10.0.2.3\\n' > %s/resolv.conf\n"
+                          "  setsid \"$NPTE\" attach --net=slirp --state-dir %s ",
+                          lock, lock, state, conf, conf, state);
+  if (p->rootless)
+    g_string_append_printf (s, "--userns-path \"/proc/$K/ns/user\" \"/proc/$K/root\"%s ", ns);
+  else
+    g_string_append_printf (s, "%s ", ns);
+  g_string_append_printf (s,
+                          "</dev/null >/dev/null 2>>%s 9>&- &\n"
+                          "  i=0\n"
+                          "  until test -f %s; do\n"
+                          "    i=$((i + 1))\n"
+                          "    if test $i -gt %d; then\n"
+                          "      echo \"npte: the slirp of the --outbound networks did not start "
+                          "(see %s)\" >&2\n"
+                          "      exit 1\n"
+                          "    fi\n"
+                          "    sleep 0.1\n"
+                          "  done\n"
+                          "fi\n",
+                          log, pid, SLIRP_WAIT_STEPS, log_path);
+  add_sysctl (s, p, "conf/" NET_SLIRP_IFNAME "/forwarding", "1");
+  add_sysctl (s, p, "conf/" NET_SLIRP_IFNAME "/proxy_arp", "1");
+  add_sysctl (s, p, "neigh/" NET_SLIRP_IFNAME "/proxy_delay", "0");
+}
+
+/**
+ * add_slirp_stop() - stop the slirp of the infrastructure namespace and remove its files
+ * @s: script
+ * @p: paths
+ */
+static void
+add_slirp_stop (GString *s, const NetnsPaths *p)
+{
+  g_autofree char *infra = net_infra_name (p);
+  g_autofree char *state_path = netns_state_dir (p, infra);
+  g_autofree char *conf_path = netns_conf_dir (p, infra);
+  g_autofree char *lock_path = g_build_filename (state_path, "lock", NULL);
+  g_autofree char *pid_path = g_build_filename (state_path, "child_pid", NULL);
+  g_autofree char *state = netns_sh_quote (state_path);
+  g_autofree char *conf = netns_sh_quote (conf_path);
+  g_autofree char *lock = netns_sh_quote (lock_path);
+  g_autofree char *pid = netns_sh_quote (pid_path);
+
+  g_string_append_printf (s,
+                          "# No --outbound network is left: stop their slirp.\n"
+                          "if test -f %s; then kill \"$(cat %s)\" 2>/dev/null || :; fi\n"
+                          "i=0\n"
+                          "while test -e %s && ! flock -n %s true 2>/dev/null && test $i -lt "
+                          "100; do i=$((i + 1)); sleep 0.1; done\n"
+                          "rm -rf %s %s\n",
+                          pid, pid, lock, lock, state, conf);
+}
+
+/**
  * add_infra_create() - make the infrastructure namespace unless it is there
  * @s: script
  * @p: paths
@@ -160,11 +285,25 @@ network_script_create (const NetnsPaths *p, const char *npte, const char *before
   net_ifname_bridge (n, br);
   add_prologue (s, p, npte, what, before);
   add_infra_create (s, p);
+  if (n->outbound)
+    add_slirp_start (s, p);
   g_string_append_printf (s,
                           "%s link add %s type bridge\n"
                           "%s addr add %s/%u dev %s\n"
-                          "%s link set %s up\n",
-                          ip, br, ip, net_ip_str (n->gateway, gw), n->prefix, br, ip, br);
+                          "%s link set %s up\n"
+                          "%s route replace unreachable %s table %d\n",
+                          ip, br, ip, net_ip_str (n->gateway, gw), n->prefix, br, ip, br, ip,
+                          subnet, NET_OUTBOUND_TABLE);
+  if (n->outbound)
+    {
+      g_autofree char *fwd = g_strdup_printf ("conf/%s/forwarding", br);
+      g_string_append_printf (s,
+                              "%s rule del iif %s lookup %d priority %d 2>/dev/null || :\n"
+                              "%s rule add iif %s lookup %d priority %d\n",
+                              ip, br, NET_OUTBOUND_TABLE, NET_OUTBOUND_RULE_PRIORITY, ip, br,
+                              NET_OUTBOUND_TABLE, NET_OUTBOUND_RULE_PRIORITY);
+      add_sysctl (s, p, fwd, "1");
+    }
   add_index_write (s, p, after);
   g_string_append_printf (s, "echo %s\n", subnet);
   return g_string_free (s, FALSE);
@@ -248,6 +387,8 @@ network_script_rm (const NetnsPaths *p, const char *npte, const char *before,
 
   net_ifname_bridge (n, br);
   add_prologue (s, p, npte, what, before);
+  if ((n->outbound && !net_index_has_outbound (after)) || after->networks->len == 0)
+    add_slirp_stop (s, p);
   if (p->rootless)
     g_string_append (s, "if K=$(\"$NPTE\" __netns-keeper --find 2>/dev/null); then\n");
   for (guint i = 0; i < n->members->len; i++)
@@ -255,7 +396,13 @@ network_script_rm (const NetnsPaths *p, const char *npte, const char *before,
       net_ifname_host (((NetMember *) g_ptr_array_index (n->members, i))->ip, host);
       g_string_append_printf (s, "%s%s link del %s 2>/dev/null || :\n", indent, ip, host);
     }
-  g_string_append_printf (s, "%s%s link del %s 2>/dev/null || :\n", indent, ip, br);
+  g_autofree char *subnet = net_subnet_str (n);
+  g_string_append_printf (s,
+                          "%s%s link del %s 2>/dev/null || :\n"
+                          "%s%s rule del iif %s lookup %d priority %d 2>/dev/null || :\n"
+                          "%s%s route del unreachable %s table %d 2>/dev/null || :\n",
+                          indent, ip, br, indent, ip, br, NET_OUTBOUND_TABLE,
+                          NET_OUTBOUND_RULE_PRIORITY, indent, ip, subnet, NET_OUTBOUND_TABLE);
   if (after->networks->len == 0)
     add_infra_remove (s, p);
   if (p->rootless)

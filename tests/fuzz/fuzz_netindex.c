@@ -62,7 +62,7 @@ check_hosts (const NetIndex *idx)
     }
 }
 
-/* mutate() - a join, a leave and a default network keep the index consistent. */
+/* mutate() - a join, a leave, a default and an --outbound network keep the index consistent. */
 static void
 mutate (NetIndex *idx)
 {
@@ -83,11 +83,20 @@ mutate (NetIndex *idx)
         CHECK (error->code == ENOSPC);
       g_clear_error (&error);
     }
-  Network *d = net_index_add (idx, "fuzz-default", NULL, NULL, "2024-01-01T00:00:00Z", &error);
+  Network *d = net_index_add (idx, "fuzz-default", NULL, NULL, FALSE, "2024-01-01T00:00:00Z", &error);
   if (d == NULL)
     CHECK (error->code == ENOSPC || error->code == EEXIST);
   else
     CHECK (d->prefix == 24 && (d->net & 0xffff0000u) == 0x0a2c0000u);
+  g_free (reencode (idx));
+  g_clear_error (&error);
+  /* An --outbound one: refused only next to a network on slirp's 10.0.2.0/24. */
+  Network *o = net_index_add (idx, "fuzz-outbound", NULL, NULL, TRUE, "2024-01-01T00:00:00Z",
+                              &error);
+  if (o == NULL)
+    CHECK (error->code == ENOSPC || error->code == EEXIST || error->code == EADDRINUSE);
+  else
+    CHECK (o->outbound && !net_overlap (o->net, o->prefix, NET_SLIRP_ADDR, NET_SLIRP_PREFIX));
   g_free (reencode (idx));
 }
 

@@ -6,13 +6,18 @@ and namespace names carry a random per-run prefix. Networks use subnets of
 their own registry's index; as root the infrastructure namespace is
 /run/netns/npte.networks-HASH of that registry. Every network, namespace
 and process a test makes is removed at tear-down, every wait is bounded,
-and traffic flows only between namespaces the test made.
+and traffic flows only between namespaces the test made, and (--outbound)
+from them to a server of the test on the host's 127.0.0.1, which slirp
+shows the namespaces as 10.0.2.2.
 """
+import fcntl
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -38,6 +43,54 @@ while True:
     out += d
 print(out.hex())
 """
+
+
+class HostServer:
+    """An XOR echo server of the test on the host's 127.0.0.1, one connection at a time: at
+    most MAX_CONNS connections, for at most LIFETIME s. Records each client's address."""
+
+    def __init__(self, max_conns=16, lifetime=240):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.max_conns = max_conns
+        self.deadline = time.monotonic() + lifetime
+        self.peers = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        served = 0
+        while (not self.stopped.is_set() and served < self.max_conns
+               and time.monotonic() < self.deadline):
+            try:
+                c, peer = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            served += 1
+            data = b""
+            with c:
+                c.settimeout(10)
+                try:
+                    while True:
+                        d = c.recv(65536)
+                        if not d:
+                            break
+                        data += d
+                    c.sendall(xor(data))
+                except OSError:
+                    pass
+            self.peers.append(peer[0])
+
+    def close(self):
+        self.stopped.set()
+        self.thread.join(5)
+        self.sock.close()
 
 
 class NetRegistry(Registry):
@@ -126,6 +179,37 @@ class NetRegistry(Registry):
             return False
         return bytes.fromhex(r.stdout.strip()) == xor(payload.encode())
 
+    def reach_host(self, src, port, payload="out", timeout=10):
+        """TRUE when src reaches the test's server on the host (127.0.0.1:PORT) as 10.0.2.2."""
+        r = self.npte("exec", src, PY, "-c", CLIENT, "10.0.2.2", port, payload, timeout,
+                      timeout=60)
+        if r.returncode != 0:
+            return False
+        return bytes.fromhex(r.stdout.strip()) == xor(payload.encode())
+
+    def slirp_state(self):
+        return os.path.join(self.reg, self.infra() + ".state")
+
+    def slirp_running(self):
+        """Whether the infrastructure namespace's slirp (its npte attach) holds its state lock."""
+        try:
+            fd = os.open(os.path.join(self.slirp_state(), "lock"), os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+
+    def routes(self, name):
+        """The IPv4 default routes in NAME as (gateway, dev, metric), in the kernel's order."""
+        out = json.loads(self.ok("exec", name, "ip", "-j", "-4", "route").stdout)
+        return [(r.get("gateway"), r["dev"], r.get("metric", 0)) for r in out
+                if r["dst"] == "default"]
+
     def close(self):
         for p in self.procs:
             if p.poll() is None:
@@ -135,6 +219,10 @@ class NetRegistry(Registry):
             self.net("rm", n["name"], "--force")
         assert not os.path.exists(self.index_path), "network index left behind"
         assert not self.infra_exists(), "infrastructure namespace left behind"
+        assert not self.slirp_running(), "slirp of the infrastructure namespace left behind"
+        if os.path.isdir(self.reg):
+            left = [n for n in os.listdir(self.reg) if n.startswith("npte.networks")]
+            assert left == [], "files of the infrastructure namespace left behind: %s" % left
         super().close()
 
 
@@ -422,6 +510,185 @@ class DryRun(NetTest):
         self.assertFalse(r.infra_exists())
         self.assertEqual(r.ns_addrs(a), {})
         self.assertFalse(os.path.exists(os.path.join(r.reg, a + ".d", "hosts")))
+
+
+class Outbound(NetTest):
+    """--outbound: members reach the host's loopback through the infrastructure namespace."""
+
+    def setUp(self):
+        super().setUp()
+        self.host = HostServer()
+
+    def tearDown(self):
+        self.host.close()
+        super().tearDown()
+
+    def test_members_reach_the_host_others_do_not(self):
+        r, port = self.r, self.host.port
+        a, b, c = self.namespaces("a", "b", "c")
+        d = r.name("d")
+        r.ok("create", d, "--net=slirp")
+        res = r.net("create", "out", "--outbound", "--subnet", "10.96.0.0/24")
+        self.assertExit(res, 0)
+        self.assertEqual(res.stdout, "10.96.0.0/24\n")
+        self.assertTrue(r.slirp_running())
+        r.net_ok("create", "plain", "--subnet", "10.95.0.0/24")
+        self.assertTrue(r.inspect("out")["outbound"])
+        self.assertFalse(r.inspect("plain")["outbound"])
+        ls = json.loads(r.net_ok("ls", "--json").stdout)
+        self.assertEqual({n["name"]: n["outbound"] for n in ls}, {"out": True, "plain": False})
+        self.assertEqual([n["outbound"] for n in r.index()["networks"]], [True, False])
+        table = r.net_ok("ls").stdout.splitlines()
+        self.assertEqual(table[0].split(), ["NAME", "SUBNET", "GATEWAY", "OUTBOUND", "MEMBERS"])
+        self.assertEqual(table[1].split(), ["out", "10.96.0.0/24", "10.96.0.1", "yes", "0"])
+        self.assertEqual(table[2].split(), ["plain", "10.95.0.0/24", "10.95.0.1", "no", "0"])
+        self.assertIn("\noutbound: yes\n", r.net_ok("inspect", "out").stdout)
+        self.assertIn("\noutbound: no\n", r.net_ok("inspect", "plain").stdout)
+        r.net_ok("join", "out", a)
+        r.net_ok("join", "out", c)
+        r.net_ok("join", "plain", b)
+        self.assertEqual(r.routes(a), [("10.96.0.1", "nw-0a600000", 100)])
+        self.assertEqual(r.routes(b), [])
+        self.assertTrue(r.reach_host(a, port))
+        self.assertTrue(r.reach_host(c, port, payload="x" * 5000))
+        # Not outbound: no default route, no way out.
+        self.assertFalse(r.reach_host(b, port, timeout=3))
+        # The host saw loopback clients only: slirp connected to 127.0.0.1 for 10.0.2.2.
+        self.assertEqual(self.host.peers, ["127.0.0.1", "127.0.0.1"])
+        # Members still reach each other; an --outbound network does not reach another network.
+        r.serve(b, c)
+        self.assertTrue(r.reach(a, c))
+        self.assertFalse(r.reach(a, "10.95.0.2", timeout=3))
+        self.assertFalse(r.reach(b, "10.96.0.3", timeout=3))
+        # A member with a slirp of its own keeps its default route (metric 0) first.
+        r.net_ok("join", "out", d)
+        self.assertEqual(r.routes(d), [("10.0.2.2", "tap0", 0), ("10.96.0.1", "nw-0a600000", 100)])
+        self.assertTrue(r.reach_host(d, port))
+        # leave cuts a off, and only a.
+        r.net_ok("leave", "out", a)
+        self.assertEqual(r.routes(a), [])
+        self.assertFalse(r.reach_host(a, port, timeout=3))
+        self.assertTrue(r.reach_host(c, port))
+        # rm of the last --outbound network stops its slirp; the other network stays.
+        self.assertExit(r.net("rm", "out", "--force"), 0)
+        self.assertFalse(r.slirp_running())
+        self.assertFalse(os.path.exists(r.slirp_state()))
+        self.assertTrue(r.infra_exists())
+        self.assertNotIn("tap0", r.infra_links())
+        self.assertEqual(r.routes(c), [])
+        self.assertFalse(r.reach_host(c, port, timeout=3))
+        self.assertTrue(r.reach_host(d, port))
+        self.assertEqual(self.host.peers, ["127.0.0.1"] * 5)
+
+    def test_restart_restores_outbound(self):
+        r, port = self.r, self.host.port
+        a, = self.namespaces("a")
+        r.net_ok("create", "out", "--outbound")
+        r.net_ok("join", "out", a)
+        self.assertTrue(r.reach_host(a, port))
+        # The slirp alone dies: the next command starts it again.
+        with open(os.path.join(r.slirp_state(), "child_pid")) as f:
+            os.kill(int(f.read()), signal.SIGKILL)
+        wait_for(lambda: not r.slirp_running(), 10, "the slirp to stop")
+        self.assertFalse(r.reach_host(a, port, timeout=3))
+        res = r.net("ls")
+        self.assertExit(res, 0, "slirp of the --outbound networks was not running: starting it")
+        self.assertTrue(r.slirp_running())
+        self.assertTrue(r.reach_host(a, port))
+        self.assertNotIn("starting it", r.net_ok("ls").stderr)
+        # The infrastructure namespace goes: everything, the slirp included, comes back.
+        if ROOT:
+            subprocess.run(["ip", "netns", "del", r.infra()], check=True, timeout=10)
+        else:
+            os.kill(r.keeper(), signal.SIGKILL)
+            wait_for(lambda: r.keeper() == 0, 10, "the keeper to die")
+        self.assertExit(r.net("inspect", "out"), 0, "restoring 1 network from the index")
+        self.assertTrue(r.slirp_running())
+        self.assertEqual(r.members("out"), {a: "10.44.0.2"})
+        self.assertEqual(r.routes(a), [("10.44.0.1", "nw-0a2c0000", 100)])
+        self.assertTrue(r.reach_host(a, port))
+        self.assertEqual(self.host.peers, ["127.0.0.1"] * 3)
+
+    def test_validation(self):
+        r = self.r
+        a, = self.namespaces("a")
+        for args, needle in ((("create", "x", "--outbound", "--subnet", "10.0.2.0/24"),
+                              "overlaps 10.0.2.0/24"),
+                             (("create", "x", "--outbound", "--subnet", "10.0.0.0/16"),
+                              "overlaps 10.0.2.0/24"),
+                             (("create", "x", "--outbound", "--subnet", "10.0.2.128/25",
+                               "--dry-run"), "overlaps 10.0.2.0/24"),
+                             (("create", "x", "--outbound=yes"), "unknown option"),
+                             (("join", "x", a, "--outbound"), "does not take"),
+                             (("ls", "--outbound"), "does not take"),
+                             (("rm", "x", "--outbound"), "does not take")):
+            res = r.net(*args)
+            self.assertExit(res, 2, needle)
+            self.assertEqual(res.stdout, "")
+        self.assertFalse(os.path.exists(r.index_path))
+        # A network on slirp's subnet and an --outbound one exclude each other.
+        r.net_ok("create", "low", "--subnet", "10.0.2.0/28")
+        before = r.index_text()
+        self.assertExit(r.net("create", "o", "--outbound"), 1,
+                        "network low (10.0.2.0/28) overlaps 10.0.2.0/24")
+        self.assertExit(r.net("create", "o", "--outbound", "--dry-run"), 1, "network low")
+        self.assertEqual(r.index_text(), before)
+        self.assertFalse(r.slirp_running())
+        r.net_ok("rm", "low")
+        r.net_ok("create", "o", "--outbound")
+        self.assertExit(r.net("create", "low", "--subnet", "10.0.2.0/28"), 1,
+                        "which the --outbound network o uses")
+        r.net_ok("create", "p", "--subnet", "10.0.3.0/24")
+        # An index written before "outbound" existed loads as not outbound.
+        old = {"networks": [{"name": "n", "subnet": "10.44.9.0/24", "gateway": "10.44.9.1",
+                             "created_at": "2024-05-06T10:11:12Z", "members": []}]}
+        r.net_ok("rm", "o")
+        r.net_ok("rm", "p")
+        with open(r.index_path, "w") as f:
+            json.dump(old, f)
+        self.assertEqual(json.loads(r.net_ok("ls", "--json").stdout)[0]["outbound"], False)
+        r.net_ok("join", "n", a)
+        self.assertEqual(r.index()["networks"][0]["outbound"], False)
+        # A wrong type is a corrupt index, reported and left alone.
+        bad = r.index_text().replace('"outbound" : false', '"outbound" : "yes"')
+        with open(r.index_path, "w") as f:
+            f.write(bad)
+        self.assertExit(r.net("ls"), 1, 'field "outbound" is not true or false')
+        self.assertEqual(r.index_text(), bad)
+        with open(r.index_path, "w") as f:
+            f.write(bad.replace('"yes"', "false"))
+
+
+class DryRunOutbound(NetTest):
+    def test_outbound_scripts(self):
+        r = self.r
+        host = HostServer(max_conns=4)
+        try:
+            a, = self.namespaces("a")
+            before = r.snapshot()
+            script = r.net_ok("create", "dry", "--outbound", "--subnet", "10.93.0.0/24",
+                              "--dry-run").stdout
+            self.assertIn("attach --net=slirp", script)
+            self.assertEqual(r.snapshot(), before, "--dry-run changed something")
+            res = r.sh(script)
+            self.assertExit(res, 0)
+            self.assertEqual(res.stdout, "10.93.0.0/24\n")
+            self.assertTrue(r.inspect("dry")["outbound"])
+            self.assertTrue(r.slirp_running())
+            r.net_ok("join", "dry", a)
+            self.assertTrue(r.reach_host(a, host.port))
+            # The live verbs find the slirp running and leave it alone.
+            self.assertEqual(r.net("ls").stderr, "")
+            script = r.net_ok("rm", "dry", "--force", "--dry-run").stdout
+            self.assertIn("stop their slirp", script)
+            self.assertExit(r.sh(script), 0)
+            self.assertFalse(r.slirp_running())
+            self.assertEqual(r.index(), {"networks": []})
+            self.assertFalse(r.infra_exists())
+            self.assertFalse(r.reach_host(a, host.port, timeout=3))
+            self.assertEqual(host.peers, ["127.0.0.1"])
+        finally:
+            host.close()
 
 
 if __name__ == "__main__":

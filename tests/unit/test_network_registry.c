@@ -155,15 +155,15 @@ test_create_defaults_and_overlap (void **state)
   char buf[NET_IP_STRLEN];
 
   /* The default is the lowest free /24 of 10.44.0.0/16, gateway its first host. */
-  Network *a = net_index_add (idx, "a", NULL, NULL, NOW, &error);
+  Network *a = net_index_add (idx, "a", NULL, NULL, FALSE, NOW, &error);
   assert_non_null (a);
   g_autofree char *sa = net_subnet_str (a);
   assert_string_equal (sa, "10.44.0.0/24");
   assert_string_equal (net_ip_str (a->gateway, buf), "10.44.0.1");
   /* A /23 at 10.44.2.0 takes two /24s; the next default skips it. */
-  assert_non_null (net_index_add (idx, "b", "10.44.2.0/23", NULL, NOW, NULL));
-  Network *c = net_index_add (idx, "c", NULL, NULL, NOW, NULL);
-  Network *d = net_index_add (idx, "d", NULL, NULL, NOW, NULL);
+  assert_non_null (net_index_add (idx, "b", "10.44.2.0/23", NULL, FALSE, NOW, NULL));
+  Network *c = net_index_add (idx, "c", NULL, NULL, FALSE, NOW, NULL);
+  Network *d = net_index_add (idx, "d", NULL, NULL, FALSE, NOW, NULL);
   assert_int_equal (c->net, ip ("10.44.1.0"));
   assert_int_equal (d->net, ip ("10.44.4.0"));
   /* Overlaps in every direction are refused, naming the other network. */
@@ -172,18 +172,18 @@ test_create_defaults_and_overlap (void **state)
                                              NULL };
   for (const char *const *o = overlapping; *o != NULL; o++)
     {
-      assert_null (net_index_add (idx, "x", *o, NULL, NOW, &error));
+      assert_null (net_index_add (idx, "x", *o, NULL, FALSE, NOW, &error));
       assert_non_null (strstr (error->message, "overlaps"));
       expect_error (&error, EADDRINUSE);
     }
-  assert_non_null (net_index_add (idx, "e", "10.45.0.0/16", NULL, NOW, NULL));
+  assert_non_null (net_index_add (idx, "e", "10.45.0.0/16", NULL, FALSE, NOW, NULL));
   assert_true (net_overlap (ip ("10.0.0.0"), 8, ip ("10.200.0.0"), 16));
   assert_true (net_overlap (ip ("10.200.0.0"), 16, ip ("10.0.0.0"), 8));
   assert_false (net_overlap (ip ("10.0.0.0"), 25, ip ("10.0.0.128"), 25));
   /* Names: taken, invalid. */
-  assert_null (net_index_add (idx, "a", "172.16.0.0/24", NULL, NOW, &error));
+  assert_null (net_index_add (idx, "a", "172.16.0.0/24", NULL, FALSE, NOW, &error));
   expect_error (&error, EEXIST);
-  assert_null (net_index_add (idx, "-x", "172.16.0.0/24", NULL, NOW, &error));
+  assert_null (net_index_add (idx, "-x", "172.16.0.0/24", NULL, FALSE, NOW, &error));
   expect_error (&error, EINVAL);
   /* Sorted by name. */
   for (guint i = 1; i < idx->networks->len; i++)
@@ -199,18 +199,18 @@ test_gateways (void **state)
   static const char *const bad[] = { "172.16.0.0", "172.16.0.255", "172.16.1.1", "172.16.0.1x",
                                      NULL };
 
-  Network *n = net_index_add (idx, "g", "172.16.0.0/24", "172.16.0.254", NOW, NULL);
+  Network *n = net_index_add (idx, "g", "172.16.0.0/24", "172.16.0.254", FALSE, NOW, NULL);
   assert_non_null (n);
   assert_int_equal (n->gateway, ip ("172.16.0.254"));
   for (const char *const *b = bad; *b != NULL; b++)
     {
-      assert_null (net_index_add (idx, "h", "172.17.0.0/24", *b, NOW, &error));
+      assert_null (net_index_add (idx, "h", "172.17.0.0/24", *b, FALSE, NOW, &error));
       expect_error (&error, EINVAL);
     }
   /* A gateway without a subnet must lie in the default one. */
-  assert_null (net_index_add (idx, "h", NULL, "10.44.1.1", NOW, &error));
+  assert_null (net_index_add (idx, "h", NULL, "10.44.1.1", FALSE, NOW, &error));
   expect_error (&error, EINVAL);
-  assert_non_null (net_index_add (idx, "h", NULL, "10.44.0.77", NOW, NULL));
+  assert_non_null (net_index_add (idx, "h", NULL, "10.44.0.77", FALSE, NOW, NULL));
   assert_int_equal (idx->networks->len, 2);
 }
 
@@ -218,7 +218,7 @@ static void
 test_allocation (void **state)
 {
   g_autoptr (NetIndex) idx = net_index_new ();
-  Network *n = net_index_add (idx, "n", "10.9.0.0/24", NULL, NOW, NULL);
+  Network *n = net_index_add (idx, "n", "10.9.0.0/24", NULL, FALSE, NOW, NULL);
   GError *error = NULL;
   guint32 a, b, c, again;
 
@@ -300,15 +300,15 @@ test_full_and_edges (void **state)
   guint32 a;
 
   /* /30: network, gateway, one member, broadcast. */
-  Network *n30 = net_index_add (idx, "p30", "10.1.0.4/30", NULL, NOW, NULL);
+  Network *n30 = net_index_add (idx, "p30", "10.1.0.4/30", NULL, FALSE, NOW, NULL);
   assert_int_equal (fill (n30), 1);
   assert_int_equal (net_member_find (n30, "m0")->ip, ip ("10.1.0.6"));
   /* The gateway at the top of a /30 leaves the first host. */
-  Network *top = net_index_add (idx, "top", "10.1.0.8/30", "10.1.0.10", NOW, NULL);
+  Network *top = net_index_add (idx, "top", "10.1.0.8/30", "10.1.0.10", FALSE, NOW, NULL);
   assert_int_equal (fill (top), 1);
   assert_int_equal (net_member_find (top, "m0")->ip, ip ("10.1.0.9"));
   /* A /28 with the gateway in the middle: 14 hosts, 13 members, none of the three. */
-  Network *n28 = net_index_add (idx, "p28", "10.1.1.0/28", "10.1.1.7", NOW, NULL);
+  Network *n28 = net_index_add (idx, "p28", "10.1.1.0/28", "10.1.1.7", FALSE, NOW, NULL);
   assert_int_equal (fill (n28), 13);
   /* Full fails closed and changes nothing; a leave makes room for exactly one. */
   assert_false (net_join (n28, "late", NULL, &a, &error));
@@ -319,7 +319,7 @@ test_full_and_edges (void **state)
   assert_false (net_join (n28, "later", NULL, &a, &error));
   expect_error (&error, ENOSPC);
   /* A /24 has 253 member addresses. */
-  Network *n24 = net_index_add (idx, "p24", "10.2.0.0/24", NULL, NOW, NULL);
+  Network *n24 = net_index_add (idx, "p24", "10.2.0.0/24", NULL, FALSE, NOW, NULL);
   assert_int_equal (fill (n24), 253);
 }
 
@@ -330,13 +330,13 @@ sample (void)
   NetIndex *idx = net_index_new ();
   guint32 a;
 
-  Network *w = net_index_add (idx, "web", NULL, NULL, NOW, NULL);
-  Network *d = net_index_add (idx, "db", "192.168.50.0/29", "192.168.50.6", NOW, NULL);
+  Network *w = net_index_add (idx, "web", NULL, NULL, FALSE, NOW, NULL);
+  Network *d = net_index_add (idx, "db", "192.168.50.0/29", "192.168.50.6", FALSE, NOW, NULL);
   assert_true (net_join (w, "front", NULL, &a, NULL));
   assert_true (net_join (w, "api", NULL, &a, NULL));
   assert_true (net_join (d, "api", NULL, &a, NULL));
   assert_true (net_join (d, "pg", "192.168.50.5", &a, NULL));
-  assert_non_null (net_index_add (idx, "empty", "172.20.0.0/16", NULL, NOW, NULL));
+  assert_non_null (net_index_add (idx, "empty", "172.20.0.0/16", NULL, FALSE, NOW, NULL));
   return idx;
 }
 
@@ -375,6 +375,101 @@ test_round_trip (void **state)
   g_autoptr (NetIndex) none = net_index_parse ("{\"networks\":[]}", 15, NULL);
   assert_non_null (none);
   assert_int_equal (none->networks->len, 0);
+}
+
+/* --outbound: the flag, its clashes with slirp's 10.0.2.0/24, and the index with and without it. */
+static void
+test_outbound_clashes (void **state)
+{
+  g_autoptr (NetIndex) idx = net_index_new ();
+  GError *error = NULL;
+
+  assert_false (net_index_has_outbound (idx));
+  Network *o = net_index_add (idx, "o", NULL, NULL, TRUE, NOW, &error);
+  assert_non_null (o);
+  assert_true (o->outbound);
+  assert_true (net_index_has_outbound (idx));
+  /* An outbound network on or around 10.0.2.0/24 is a bad argument. */
+  const char *const bad[] = { "10.0.2.0/24", "10.0.2.128/25", "10.0.0.0/16", "10.0.0.0/12", NULL };
+  for (const char *const *b = bad; *b != NULL; b++)
+    {
+      assert_null (net_index_add (idx, "x", *b, NULL, TRUE, NOW, &error));
+      assert_non_null (strstr (error->message, "overlaps 10.0.2.0/24"));
+      expect_error (&error, EINVAL);
+    }
+  /* While one exists, no network may take 10.0.2.0/24. */
+  assert_null (net_index_add (idx, "y", "10.0.2.0/28", NULL, FALSE, NOW, &error));
+  assert_non_null (strstr (error->message, "--outbound network o"));
+  expect_error (&error, EADDRINUSE);
+  assert_non_null (net_index_add (idx, "z", "10.0.3.0/24", NULL, FALSE, NOW, NULL));
+  assert_true (net_index_remove (idx, "o"));
+  assert_false (net_index_has_outbound (idx));
+  /* Without it, 10.0.2.0/28 is fine, and then no outbound network may come. */
+  assert_non_null (net_index_add (idx, "y", "10.0.2.0/28", NULL, FALSE, NOW, NULL));
+  assert_null (net_index_add (idx, "o", NULL, NULL, TRUE, NOW, &error));
+  assert_non_null (strstr (error->message, "network y (10.0.2.0/28) overlaps 10.0.2.0/24"));
+  expect_error (&error, EADDRINUSE);
+  assert_non_null (net_index_add (idx, "p", NULL, NULL, FALSE, NOW, NULL));
+}
+
+static void
+test_outbound_index (void **state)
+{
+  g_autoptr (NetIndex) idx = sample ();
+  GError *error = NULL;
+
+  net_index_find (idx, "web")->outbound = TRUE;
+  g_autofree char *json = net_index_to_json (idx);
+  assert_non_null (strstr (json, "\"outbound\" : true"));
+  assert_non_null (strstr (json, "\"outbound\" : false"));
+  g_autoptr (NetIndex) back = net_index_parse (json, strlen (json), NULL);
+  assert_non_null (back);
+  assert_true (net_index_find (back, "web")->outbound);
+  assert_false (net_index_find (back, "db")->outbound);
+  g_autofree char *json2 = net_index_to_json (back);
+  assert_string_equal (json, json2);
+  g_autofree char *one = net_network_to_json (net_index_find (idx, "web"));
+  assert_non_null (strstr (one, "\"outbound\":true,\"members\":"));
+  g_autofree char *arr = net_networks_to_json (idx);
+  assert_non_null (strstr (arr, "\"outbound\":false"));
+
+  /* An index written before the field existed loads, as not outbound, and is written with it. */
+  g_autoptr (NetIndex) old = net_index_parse (good_json, strlen (good_json), NULL);
+  assert_non_null (old);
+  assert_false (net_index_find (old, "db")->outbound);
+  assert_false (net_index_has_outbound (old));
+  g_autofree char *oj = net_index_to_json (old);
+  assert_non_null (strstr (oj, "\"outbound\" : false"));
+
+  /* Only true or false; and an outbound network must leave 10.0.2.0/24 alone. */
+  static const char *const bad[] = {
+    "{\"networks\":[{\"name\":\"n\",\"subnet\":\"10.1.0.0/24\",\"gateway\":\"10.1.0.1\","
+    "\"created_at\":\"" NOW "\",\"outbound\":\"yes\",\"members\":[]}]}",
+    "{\"networks\":[{\"name\":\"n\",\"subnet\":\"10.1.0.0/24\",\"gateway\":\"10.1.0.1\","
+    "\"created_at\":\"" NOW "\",\"outbound\":1,\"members\":[]}]}",
+    "{\"networks\":[{\"name\":\"n\",\"subnet\":\"10.1.0.0/24\",\"gateway\":\"10.1.0.1\","
+    "\"created_at\":\"" NOW "\",\"outbound\":null,\"members\":[]}]}",
+    "{\"networks\":[{\"name\":\"n\",\"subnet\":\"10.1.0.0/24\",\"gateway\":\"10.1.0.1\","
+    "\"created_at\":\"" NOW "\",\"outbound\":[],\"members\":[]}]}",
+    "{\"networks\":[{\"name\":\"n\",\"subnet\":\"10.0.2.0/24\",\"gateway\":\"10.0.2.1\","
+    "\"created_at\":\"" NOW "\",\"outbound\":true,\"members\":[]}]}",
+    "{\"networks\":[{\"name\":\"a\",\"subnet\":\"10.0.2.0/28\",\"gateway\":\"10.0.2.1\","
+    "\"created_at\":\"" NOW "\",\"members\":[]},"
+    "{\"name\":\"b\",\"subnet\":\"10.1.0.0/24\",\"gateway\":\"10.1.0.1\","
+    "\"created_at\":\"" NOW "\",\"outbound\":true,\"members\":[]}]}",
+    NULL,
+  };
+  static const char *const why[] = { "not true or false", "not true or false",
+                                     "not true or false", "not true or false",
+                                     "overlaps 10.0.2.0/24", "overlaps 10.0.2.0/24", NULL };
+  for (gsize i = 0; bad[i] != NULL; i++)
+    {
+      g_autoptr (NetIndex) x = net_index_parse (bad[i], strlen (bad[i]), &error);
+      assert_null (x);
+      if (why[i] != NULL)
+        assert_non_null (strstr (error->message, why[i]));
+      expect_error (&error, EINVAL);
+    }
 }
 
 /* expect_corrupt() - @json does not parse: EINVAL whose message has @needle. */
@@ -723,7 +818,7 @@ test_scripts (void **state)
   g_autoptr (NetIndex) idx = sample ();
   g_autofree char *before = net_index_to_json (idx);
   g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, before, -1);
-  Network *n = net_index_add (idx, "new", "10.77.0.0/24", NULL, NOW, NULL);
+  Network *n = net_index_add (idx, "new", "10.77.0.0/24", NULL, FALSE, NOW, NULL);
   g_autofree char *rc = network_script_create (root, "/usr/bin/npte", before, idx, n);
   g_autofree char *uc = network_script_create (user, "/usr/bin/npte", NULL, idx, n);
   g_autofree char *guard = g_strdup_printf ("test \"$h\" = \"%s  -\" ||", sum);
@@ -768,6 +863,36 @@ test_scripts (void **state)
   assert_non_null (strstr (rr, "10.3.3.3 mine\n"));
   assert_non_null (strstr (rr, "pg.d/hosts\"; rm -f"));
   assert_non_null (strstr (ur, "if K=$(\"$NPTE\" __netns-keeper --find 2>/dev/null); then\n"));
+  assert_non_null (strstr (rr, " rule del iif nb-c0a83200 lookup 4400 priority 4400 2>/dev/null"));
+  assert_non_null (strstr (rr, " route del unreachable 192.168.50.0/29 table 4400 2>/dev/null"));
+  assert_null (strstr (rr, "stop their slirp"));
+  assert_null (strstr (rc, "attach --net=slirp"));
+  assert_non_null (strstr (rc, " route replace unreachable 10.77.0.0/24 table 4400\n"));
+  assert_null (strstr (rc, " rule add"));
+
+  /* --outbound: the slirp is started, its TAP device and the bridge forward; rm stops it. */
+  Network *o = net_index_add (idx, "out", "10.78.0.0/24", NULL, TRUE, NOW, NULL);
+  assert_non_null (o);
+  g_autofree char *oc = network_script_create (root, "/usr/bin/npte", before, idx, o);
+  g_autofree char *uoc = network_script_create (user, "/usr/bin/npte", before, idx, o);
+  const char *slirp = strstr (oc, "setsid \"$NPTE\" attach --net=slirp --state-dir "
+                                  "\"/srv/npte/netns/npte.networks-");
+  assert_non_null (slirp);
+  assert_true (slirp > strstr (oc, "ip netns add npte.networks-"));
+  assert_non_null (strstr (oc, "sh -c 'echo 1 > /proc/sys/net/ipv4/conf/tap0/proxy_arp'\n"));
+  assert_non_null (strstr (oc, "sh -c 'echo 0 > /proc/sys/net/ipv4/neigh/tap0/proxy_delay'\n"));
+  assert_non_null (strstr (oc, " rule add iif nb-0a4e0000 lookup 4400 priority 4400\n"));
+  assert_non_null (strstr (oc, "sh -c 'echo 1 > /proc/sys/net/ipv4/conf/nb-0a4e0000/forwarding'\n"));
+  assert_non_null (strstr (uoc, "--userns-path \"/proc/$K/ns/user\" \"/proc/$K/root\""
+                                "\"/run/user/1000/npte/netns-keeper/npte.networks\" "));
+  g_autofree char *ojs = net_index_to_json (idx);
+  g_autofree char *oq = g_strdup_printf ("printf '%%s' '%s' >", ojs);
+  assert_non_null (strstr (oc, oq));
+  g_ptr_array_find (idx->networks, o, &at);
+  g_autoptr (Network) ogone = g_ptr_array_steal_index (idx->networks, at);
+  g_autofree char *orm = network_script_rm (root, "/usr/bin/npte", before, idx, ogone, old);
+  assert_non_null (strstr (orm, "# No --outbound network is left: stop their slirp.\n"));
+  assert_non_null (strstr (orm, "rm -rf \"/srv/npte/netns/npte.networks-"));
 }
 
 int
@@ -781,6 +906,8 @@ main (void)
     cmocka_unit_test (test_allocation),
     cmocka_unit_test (test_full_and_edges),
     cmocka_unit_test (test_round_trip),
+    cmocka_unit_test (test_outbound_clashes),
+    cmocka_unit_test (test_outbound_index),
     cmocka_unit_test (test_truncated),
     cmocka_unit_test (test_wrong_types_and_fields),
     cmocka_unit_test (test_inconsistent),
