@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -368,6 +369,7 @@ setup_namespaces (Child *c)
 static void
 handle_sockets_req (Child *c, const ProtoMsg *req)
 {
+  const int one = 1;
   int fds[PROTO_MAX_FDS];
   unsigned int n = 0;
   int errsv = 0;
@@ -382,6 +384,9 @@ handle_sockets_req (Child *c, const ProtoMsg *req)
           errsv = errno;
           break;
         }
+      /* Every relayed TCP connection wants it: set here, off the parent's hot path. */
+      if (req->u.sockets.socktype == SOCK_STREAM)
+        setsockopt (fds[n], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
   if (n == 0)
     {

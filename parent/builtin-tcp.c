@@ -22,6 +22,13 @@
 #define PRESSURE_LOG_INTERVAL 10.0
 /* Connections accepted per wake-up before other work gets a turn. */
 #define TCP_ACCEPT_BATCH 128
+/*
+ * Pipes' worth of bytes one dir_move() call passes on before other work gets a
+ * turn (1 MiB with 256 KiB pipes): a bulk flow alone on the loop could otherwise
+ * keep splicing for 100 ms and more while API requests and other connections
+ * wait.
+ */
+#define TCP_MOVE_BUDGET_PIPES 1
 
 typedef struct TcpPort TcpPort;
 typedef struct TcpConn TcpConn;
@@ -131,14 +138,19 @@ conn_error (TcpConn *c, const char *what, int errsv)
  * A short read means the source is drained and a short write that the
  * destination is full: neither is tried again in this call, which saves
  * the syscall that would only return EAGAIN (libev is level-triggered and
- * calls again when there is more).
+ * calls again when there is more). After TCP_MOVE_BUDGET_PIPES pipes' worth
+ * of bytes the call also stops: dir_pump() leaves the read or write watcher
+ * on, so the level-triggered loop comes back to this flow once every other
+ * ready watcher had its turn.
  *
- * Return: 0 when nothing more can move, or an errno on a fatal error.
+ * Return: 0 when nothing more can move now or the budget is spent, or an
+ * errno on a fatal error.
  */
 static int
 dir_move (TcpConn *c, TcpDir *d)
 {
   const size_t cap = (size_t) c->port->b->pipe_size;
+  size_t budget = cap * TCP_MOVE_BUDGET_PIPES;
   gboolean drained = FALSE; /* a read came back short: the source is empty for now */
   gboolean full = FALSE;    /* a write came back short: the destination is full */
 
@@ -174,6 +186,9 @@ dir_move (TcpConn *c, TcpDir *d)
               *d->bytes += (guint64) m;
               progress = TRUE;
               full = d->pending > 0;
+              if ((size_t) m >= budget)
+                return 0;
+              budget -= (size_t) m;
             }
           else if (m < 0 && errno == EAGAIN)
             full = TRUE;
@@ -221,7 +236,9 @@ dir_pump (TcpConn *c, TcpDir *d)
     builtin_pipe_put (c->port->b, &d->pipe, TRUE);
   if (d->eof && d->pending == 0 && !d->shut)
     {
-      shutdown (d->dst, SHUT_WR);
+      /* The last direction to finish needs no FIN of its own: close() sends it. */
+      if (!other->shut)
+        shutdown (d->dst, SHUT_WR);
       d->shut = TRUE;
     }
   if (d->shut && other->shut)
@@ -265,8 +282,9 @@ conn_start_relay (TcpConn *c)
 {
   struct ev_loop *loop = c->port->b->loop;
 
-  ev_io_start (loop, &c->up.r);
   ev_io_start (loop, &c->down.r);
+  /* Clients often send their request with the connection: move it now, saving a wake-up. */
+  dir_pump (c, &c->up);
 }
 
 /**
@@ -278,7 +296,6 @@ static void
 conn_got_socket (gpointer user_data, int fd)
 {
   TcpConn *c = user_data;
-  const int one = 1;
 
   c->waiting = FALSE;
   if (fd < 0)
@@ -287,7 +304,7 @@ conn_got_socket (gpointer user_data, int fd)
       return;
     }
   c->nfd = fd;
-  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  /* TCP_NODELAY: the child sets it on every pooled stream socket (child.c). */
   if (!c->port->reverse)
     builtin_preserve_source (c->port->b, fd, &c->client, &c->port->target);
   c->up.dst = c->down.src = fd;
@@ -342,10 +359,9 @@ static void
 conn_new (TcpPort *port, int cfd, const struct sockaddr_storage *client)
 {
   TcpConn *c = g_new0 (TcpConn, 1);
-  const int one = 1;
   int fd;
 
-  setsockopt (cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  /* TCP_NODELAY: inherited from the listener (builtin_bind_plan()). */
   c->port = port;
   c->cfd = cfd;
   c->nfd = -1;
@@ -360,11 +376,15 @@ conn_new (TcpPort *port, int cfd, const struct sockaddr_storage *client)
   if (port->reverse)
     {
       /* Namespace -> host: the upstream socket is an ordinary host socket. */
+      const int one = 1;
       fd = socket (port->target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       if (fd < 0)
         conn_error (c, "socket", errno);
       else
-        conn_got_socket (c, fd);
+        {
+          setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+          conn_got_socket (c, fd);
+        }
       return;
     }
   fd = nspool_take (port->b->pool, port->target.ss_family, SOCK_STREAM);

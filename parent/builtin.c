@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <string.h>
@@ -81,7 +82,11 @@ builtin_bind_plan (PortEntry *entry, const PortListenPlan *plan, int fd_in, gboo
       setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
     }
   if (plan->socktype == SOCK_STREAM)
-    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    {
+      setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      /* Accepted connections inherit it: no setsockopt() per connection. */
+      setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
   if (bind (fd, (const struct sockaddr *) &plan->addr, plan->addrlen) < 0)
     {
       int errsv = errno;
