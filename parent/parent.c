@@ -587,13 +587,21 @@ start_serving (Parent *p, GError **error)
     return FALSE;
   if (is_attach (p) && !watch_target (p, error))
     return FALSE;
-  enter_sandbox (p);
   if (is_attach (p))
     {
+      enter_sandbox (p);
       signal_ready (p);
       return TRUE;
     }
-  return childlink_send_simple (p->link, PROTO_MSG_START_CMD, error);
+  /*
+   * START first, the sandbox second: the payload starts while the parent confines itself,
+   * and the parent reads no input (no connection, API request or frame) until its loop
+   * runs, after both.
+   */
+  if (!childlink_send_simple (p->link, PROTO_MSG_START_CMD, error))
+    return FALSE;
+  enter_sandbox (p);
+  return TRUE;
 }
 
 /**
