@@ -58,6 +58,7 @@ typedef struct {
   guint prefix;
   guint32 gateway;
   guint32 ip;
+  guint8 mac[6];                  /* the bridge's (net_bridge_mac()) */
   int member_fd;                  /* STEP_MEMBER_UP: the member's netns */
   char bridge[NET_IFNAME_LEN];
   char host[NET_IFNAME_LEN];      /* the bridge port */
@@ -112,6 +113,7 @@ plan_add (Plan *plan, StepKind kind, const Network *n, guint32 ip, const char *m
              .gateway = n->gateway, .ip = ip, .member_fd = member_fd };
 
   net_ifname_bridge (n, s.bridge);
+  net_bridge_mac (n, s.mac);
   net_ifname_host (ip, s.host);
   net_ifname_member (n, s.peer);
   g_strlcpy (s.member, member != NULL ? member : "", sizeof s.member);
@@ -179,7 +181,8 @@ bridge_up (const Step *s, GError **error)
 {
   if (!link_exists (s->bridge) && !netcfg_link_add_bridge (s->bridge, error))
     return FALSE;
-  return addr_add (s->bridge, s->gateway, s->prefix, error)
+  return netcfg_link_set (s->bridge, 0, s->mac, error)
+         && addr_add (s->bridge, s->gateway, s->prefix, error)
          && netcfg_link_set_up (s->bridge, TRUE, error)
          && net_outbound_bridge_up (s->bridge, s->net, s->prefix, s->outbound, error);
 }

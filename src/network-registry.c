@@ -737,6 +737,17 @@ net_ifname_host (guint32 ip, char *buf)
 }
 
 void
+net_bridge_mac (const Network *n, guint8 *mac)
+{
+  mac[0] = 0x02;
+  mac[1] = 0x6e;
+  mac[2] = (guint8) (n->gateway >> 24);
+  mac[3] = (guint8) (n->gateway >> 16);
+  mac[4] = (guint8) (n->gateway >> 8);
+  mac[5] = (guint8) n->gateway;
+}
+
+void
 net_ifname_member (const Network *n, char *buf)
 {
   g_snprintf (buf, NET_IFNAME_LEN, "nw-%08x", n->net);

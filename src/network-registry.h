@@ -298,6 +298,18 @@ void net_ifname_bridge (const Network *n, char *buf);
 /* net_ifname_host() - the bridge port of member @ip: "nh-%08x". */
 void net_ifname_host (guint32 ip, char *buf);
 
+/**
+ * net_bridge_mac() - the fixed MAC address of the bridge of @n: 02:6e and the gateway
+ * @n: the network
+ * @mac: (out) 6 bytes
+ *
+ * A bridge without an address of its own takes the lowest of its ports',
+ * so a member leaving could change the gateway's MAC under the others'
+ * neighbour caches; a fixed one never changes. Gateways are unique, so are
+ * these (locally administered) addresses.
+ */
+void net_bridge_mac (const Network *n, guint8 *mac);
+
 /* net_ifname_member() - the link of @n inside a member: "nw-%08x". */
 void net_ifname_member (const Network *n, char *buf);
 

@@ -281,19 +281,22 @@ network_script_create (const NetnsPaths *p, const char *npte, const char *before
   g_autofree char *ip = infra_prefix (p);
   g_autofree char *subnet = net_subnet_str (n);
   char br[NET_IFNAME_LEN], gw[NET_IP_STRLEN];
+  guint8 mac[6];
 
   net_ifname_bridge (n, br);
+  net_bridge_mac (n, mac);
   add_prologue (s, p, npte, what, before);
   add_infra_create (s, p);
   if (n->outbound)
     add_slirp_start (s, p);
   g_string_append_printf (s,
-                          "%s link add %s type bridge\n"
+                          "%s link add %s address %02x:%02x:%02x:%02x:%02x:%02x type bridge\n"
                           "%s addr add %s/%u dev %s\n"
                           "%s link set %s up\n"
                           "%s route replace unreachable %s table %d\n",
-                          ip, br, ip, net_ip_str (n->gateway, gw), n->prefix, br, ip, br, ip,
-                          subnet, NET_OUTBOUND_TABLE);
+                          ip, br, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], ip,
+                          net_ip_str (n->gateway, gw), n->prefix, br, ip, br, ip, subnet,
+                          NET_OUTBOUND_TABLE);
   if (n->outbound)
     {
       g_autofree char *fwd = g_strdup_printf ("conf/%s/forwarding", br);

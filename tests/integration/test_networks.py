@@ -152,7 +152,7 @@ class NetRegistry(Registry):
             cmd = ["nsenter", "-t", str(k), "-U", "--preserve-credentials", "--net=" + path,
                    "ip", "-j", "addr"]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=20, check=True).stdout
-        return {l["ifname"]: {"master": l.get("master"),
+        return {l["ifname"]: {"master": l.get("master"), "mac": l.get("address"),
                               "addrs": ["%s/%d" % (a["local"], a["prefixlen"])
                                         for a in l.get("addr_info", []) if a["family"] == "inet"]}
                 for l in json.loads(out)}
@@ -564,8 +564,10 @@ class Outbound(NetTest):
         r.net_ok("join", "out", d)
         self.assertEqual(r.routes(d), [("10.0.2.2", "tap0", 0), ("10.96.0.1", "nw-0a600000", 100)])
         self.assertTrue(r.reach_host(d, port))
-        # leave cuts a off, and only a.
+        # leave cuts a off, and only a. The gateway keeps its MAC address whichever port goes.
+        self.assertEqual(r.infra_links()["nb-0a600000"]["mac"], "02:6e:0a:60:00:01")
         r.net_ok("leave", "out", a)
+        self.assertEqual(r.infra_links()["nb-0a600000"]["mac"], "02:6e:0a:60:00:01")
         self.assertEqual(r.routes(a), [])
         self.assertFalse(r.reach_host(a, port, timeout=3))
         self.assertTrue(r.reach_host(c, port))

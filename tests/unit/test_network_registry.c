@@ -808,6 +808,11 @@ test_link_and_infra_names (void **state)
                                            "\"created_at\":\"%s\",\"members\":[]}]}", now);
   g_autoptr (NetIndex) parsed = net_index_parse (json, strlen (json), NULL);
   assert_non_null (parsed);
+  guint8 mac[6];
+  Network gw = { .gateway = 0xc0a80afeu };
+  net_bridge_mac (&gw, mac);
+  const guint8 want[6] = { 0x02, 0x6e, 0xc0, 0xa8, 0x0a, 0xfe };
+  assert_memory_equal (mac, want, 6);
 }
 
 static void
@@ -828,7 +833,7 @@ test_scripts (void **state)
   assert_non_null (strstr (rc, guard));
   assert_non_null (strstr (uc, "test \"$h\" = \"none\" ||"));
   assert_non_null (strstr (rc, "ip -n npte.networks-"));
-  assert_non_null (strstr (rc, " link add nb-0a4d0000 type bridge\n"));
+  assert_non_null (strstr (rc, " link add nb-0a4d0000 address 02:6e:0a:4d:00:01 type bridge\n"));
   assert_non_null (strstr (rc, " addr add 10.77.0.1/24 dev nb-0a4d0000\n"));
   assert_non_null (strstr (uc, "K=$(\"$NPTE\" __netns-keeper 9>&-)\n"));
   assert_non_null (strstr (uc, "--net=\"/proc/$K/root\"\"/run/user/1000/npte/netns-keeper/"
