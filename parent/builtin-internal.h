@@ -13,6 +13,7 @@
 typedef struct {
   int rfd;
   int wfd;
+  int size;             /* bytes it holds (F_SETPIPE_SZ) */
 } BuiltinPipe;
 
 /* Datagrams read per recvmmsg() call, and the size of each buffer. */
@@ -24,7 +25,8 @@ struct Builtin {
   NsPool *pool;
   BuiltinConfig config;
   GArray *spare_pipes;  /* empty BuiltinPipe kept for reuse */
-  int pipe_size;        /* bytes each pipe holds */
+  int pipe_size;        /* bytes a new pipe holds */
+  int bulk_pipe_size;   /* what builtin_pipe_grow() asks for; 0 once that failed */
   guint8 *udp_bufs;     /* BUILTIN_UDP_BATCH x BUILTIN_UDP_BUFSIZE, shared by all UDP ports */
   gboolean transparent_failed; /* logged once */
 };
@@ -45,6 +47,19 @@ gboolean builtin_pipe_get (Builtin *b, BuiltinPipe *p);
  * @empty: whether no bytes are left in it
  */
 void builtin_pipe_put (Builtin *b, BuiltinPipe *p, gboolean empty);
+
+/**
+ * builtin_pipe_grow() - give a bulk flow's pipe the bulk size
+ * @b: driver
+ * @p: the pipe (its size updated)
+ *
+ * A bigger pipe moves more per splice() and per wake-up. Growing fails when the user's pipe
+ * budget (fs.pipe-user-pages-soft) or fs.pipe-max-size does not allow it; npte then stops
+ * trying for this instance.
+ *
+ * Return: TRUE if the pipe is now bigger.
+ */
+gboolean builtin_pipe_grow (Builtin *b, BuiltinPipe *p);
 
 /**
  * builtin_bind_plan() - bind (and for TCP listen) a socket of one listener

@@ -24,11 +24,13 @@
 #define TCP_ACCEPT_BATCH 128
 /*
  * Pipes' worth of bytes one dir_move() call passes on before other work gets a
- * turn (1 MiB with 256 KiB pipes): a bulk flow alone on the loop could otherwise
- * keep splicing for 100 ms and more while API requests and other connections
- * wait.
+ * turn (256 KiB, or 1 MiB once a bulk flow's pipe grew): a bulk flow alone on
+ * the loop could otherwise keep splicing for 100 ms and more while API requests
+ * and other connections wait.
  */
 #define TCP_MOVE_BUDGET_PIPES 1
+/* A direction that filled its whole pipe this many times is bulk: its pipe grows. */
+#define TCP_BULK_FILLS 2
 
 typedef struct TcpPort TcpPort;
 typedef struct TcpConn TcpConn;
@@ -40,6 +42,8 @@ typedef struct {
   size_t pending;       /* bytes in the pipe */
   gboolean eof;         /* src sent FIN */
   gboolean shut;        /* FIN passed on to dst */
+  guint fills;          /* reads that filled the whole pipe */
+  gboolean bulk;        /* its pipe grew: kept until the connection ends */
   ev_io r;              /* src readable */
   ev_io w;              /* dst writable */
   guint64 *bytes;
@@ -149,7 +153,7 @@ conn_error (TcpConn *c, const char *what, int errsv)
 static int
 dir_move (TcpConn *c, TcpDir *d)
 {
-  const size_t cap = (size_t) c->port->b->pipe_size;
+  size_t cap = (size_t) d->pipe.size;
   size_t budget = cap * TCP_MOVE_BUDGET_PIPES;
   gboolean drained = FALSE; /* a read came back short: the source is empty for now */
   gboolean full = FALSE;    /* a write came back short: the destination is full */
@@ -168,6 +172,12 @@ dir_move (TcpConn *c, TcpDir *d)
               d->pending += (size_t) n;
               progress = TRUE;
               drained = (size_t) n < want;
+              if (d->pending == cap && ++d->fills >= TCP_BULK_FILLS && !d->bulk
+                  && builtin_pipe_grow (c->port->b, &d->pipe))
+                {
+                  d->bulk = TRUE;
+                  cap = (size_t) d->pipe.size;
+                }
             }
           else if (n == 0)
             d->eof = TRUE, progress = TRUE;
@@ -231,8 +241,11 @@ dir_pump (TcpConn *c, TcpDir *d)
       conn_error (c, "splice", err);
       return FALSE;
     }
-  /* An empty pipe goes back to the spares: idle connections hold none. */
-  if (d->pending == 0)
+  /*
+   * An empty pipe goes back to the spares, so idle connections hold none; a bulk flow keeps
+   * its grown pipe (an empty pipe holds no pages, only its place in the user's pipe budget).
+   */
+  if (d->pending == 0 && !d->bulk)
     builtin_pipe_put (c->port->b, &d->pipe, TRUE);
   if (d->eof && d->pending == 0 && !d->shut)
     {

@@ -16,6 +16,8 @@
 
 /* Bytes per splice pipe; a failing F_SETPIPE_SZ keeps the default. */
 #define BUILTIN_PIPE_SIZE (256 * 1024)
+/* Bytes per pipe of a bulk flow (builtin_pipe_grow()): the default fs.pipe-max-size. */
+#define BUILTIN_BULK_PIPE_SIZE (1024 * 1024)
 /* Empty pipes kept for reuse by new connections. */
 #define BUILTIN_SPARE_PIPES 1024
 
@@ -39,9 +41,28 @@ builtin_pipe_get (Builtin *b, BuiltinPipe *p)
       /* Over the per-user pipe budget: fall back to the default size from now on. */
       npte_debug ("F_SETPIPE_SZ %d: %s; using 64 KiB pipes", b->pipe_size, g_strerror (errno));
       b->pipe_size = 65536;
+      b->bulk_pipe_size = 0;
     }
   p->rfd = fds[0];
   p->wfd = fds[1];
+  p->size = b->pipe_size;
+  return TRUE;
+}
+
+gboolean
+builtin_pipe_grow (Builtin *b, BuiltinPipe *p)
+{
+  if (b->bulk_pipe_size <= p->size)
+    return FALSE;
+  int got = fcntl (p->wfd, F_SETPIPE_SZ, b->bulk_pipe_size);
+  if (got < 0)
+    {
+      npte_debug ("F_SETPIPE_SZ %d: %s; bulk flows keep %d-byte pipes", b->bulk_pipe_size,
+                  g_strerror (errno), p->size);
+      b->bulk_pipe_size = 0;
+      return FALSE;
+    }
+  p->size = got;
   return TRUE;
 }
 
@@ -50,6 +71,14 @@ builtin_pipe_put (Builtin *b, BuiltinPipe *p, gboolean empty)
 {
   if (p->rfd < 0)
     return;
+  /* Spares are of the normal size: a bulk pipe shrinks back (it is empty) or goes. */
+  if (empty && p->size > b->pipe_size)
+    {
+      int got = fcntl (p->wfd, F_SETPIPE_SZ, b->pipe_size);
+      empty = got > 0;
+      if (got > 0)
+        p->size = got;
+    }
   if (empty && b->spare_pipes->len < BUILTIN_SPARE_PIPES)
     g_array_append_val (b->spare_pipes, *p);
   else
@@ -413,6 +442,7 @@ builtin_new (struct ev_loop *loop, NsPool *pool, const BuiltinConfig *config)
    * idle sockets would cost every instance 256 fds and a millisecond at start and exit.
    */
   b->pipe_size = BUILTIN_PIPE_SIZE;
+  b->bulk_pipe_size = BUILTIN_BULK_PIPE_SIZE;
   return b;
 }
 
