@@ -369,7 +369,7 @@ setup_namespaces (Child *c)
 static void
 handle_sockets_req (Child *c, const ProtoMsg *req)
 {
-  const int one = 1;
+  const int one = 1, udp_rcvbuf = PROTO_UDP_RCVBUF;
   int fds[PROTO_MAX_FDS];
   unsigned int n = 0;
   int errsv = 0;
@@ -384,9 +384,11 @@ handle_sockets_req (Child *c, const ProtoMsg *req)
           errsv = errno;
           break;
         }
-      /* Every relayed TCP connection wants it: set here, off the parent's hot path. */
+      /* What every relayed flow wants, set here, off the parent's hot path. */
       if (req->u.sockets.socktype == SOCK_STREAM)
         setsockopt (fds[n], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      else
+        setsockopt (fds[n], SOL_SOCKET, SO_RCVBUF, &udp_rcvbuf, sizeof udp_rcvbuf);
     }
   if (n == 0)
     {

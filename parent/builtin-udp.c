@@ -270,8 +270,10 @@ flow_new (UdpPort *port, const UdpKey *key_in, const struct sockaddr_storage *cl
   const UdpKey key = *key_in;
   if (port->reverse)
     {
-      flow_got_socket (f, socket (port->target.ss_family,
-                                  SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+      int rfd = socket (port->target.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (rfd >= 0)
+        builtin_udp_rcvbuf (rfd);
+      flow_got_socket (f, rfd);
       return g_hash_table_lookup (port->flows, &key);
     }
   int fd = nspool_take (port->b->pool, port->target.ss_family, SOCK_DGRAM);

@@ -89,6 +89,14 @@ builtin_pipe_put (Builtin *b, BuiltinPipe *p, gboolean empty)
   p->rfd = p->wfd = -1;
 }
 
+void
+builtin_udp_rcvbuf (int fd)
+{
+  const int size = PROTO_UDP_RCVBUF;
+
+  setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+}
+
 int
 builtin_bind_plan (PortEntry *entry, const PortListenPlan *plan, int fd_in, gboolean fill_port,
                    GError **error)
@@ -116,6 +124,8 @@ builtin_bind_plan (PortEntry *entry, const PortListenPlan *plan, int fd_in, gboo
       /* Accepted connections inherit it: no setsockopt() per connection. */
       setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
+  else
+    builtin_udp_rcvbuf (fd);
   if (bind (fd, (const struct sockaddr *) &plan->addr, plan->addrlen) < 0)
     {
       int errsv = errno;

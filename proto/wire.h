@@ -26,6 +26,12 @@
 #define PROTO_MAX_PAYLOAD 4096u
 #define PROTO_MAX_FRAME (PROTO_HEADER_SIZE + PROTO_MAX_PAYLOAD)
 #define PROTO_MAX_FDS 64u          /* fds in one SOCKETS frame */
+/*
+ * SO_RCVBUF the child asks for on pooled datagram sockets, and the parent on its own UDP
+ * sockets: a burst of datagrams waits in the kernel while the relay is off the CPU. The
+ * kernel clamps it to net.core.rmem_max (and doubles it).
+ */
+#define PROTO_UDP_RCVBUF (4 * 1024 * 1024)
 #define PROTO_MAX_MESSAGE 1024u    /* bytes of an ERROR message text */
 /* NS_READY flags: source-address routing (rules and table 100) is set up. */
 #define PROTO_NS_SRCROUTE 1u
