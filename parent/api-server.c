@@ -403,9 +403,12 @@ start_daemon (ApiServer *server, int listen_fd, GError **error)
     return npte_set_error (error, EIO, "libmicrohttpd gave no epoll fd");
   ev_io_init (&server->io, on_epoll_ready, di->epoll_fd, EV_READ);
   server->io.data = server;
+  /* Requests are served before the data path's callbacks of the same loop turn. */
+  ev_set_priority (&server->io, EV_MAXPRI);
   ev_io_start (server->loop, &server->io);
   ev_init (&server->timer, on_timer);
   server->timer.data = server;
+  ev_set_priority (&server->timer, EV_MAXPRI);
   return TRUE;
 }
 
