@@ -377,101 +377,6 @@ test_round_trip (void **state)
   assert_int_equal (none->networks->len, 0);
 }
 
-/* --outbound: the flag, its clashes with slirp's 10.0.2.0/24, and the index with and without it. */
-static void
-test_outbound_clashes (void **state)
-{
-  g_autoptr (NetIndex) idx = net_index_new ();
-  GError *error = NULL;
-
-  assert_false (net_index_has_outbound (idx));
-  Network *o = net_index_add (idx, "o", NULL, NULL, TRUE, NOW, &error);
-  assert_non_null (o);
-  assert_true (o->outbound);
-  assert_true (net_index_has_outbound (idx));
-  /* An outbound network on or around 10.0.2.0/24 is a bad argument. */
-  const char *const bad[] = { "10.0.2.0/24", "10.0.2.128/25", "10.0.0.0/16", "10.0.0.0/12", NULL };
-  for (const char *const *b = bad; *b != NULL; b++)
-    {
-      assert_null (net_index_add (idx, "x", *b, NULL, TRUE, NOW, &error));
-      assert_non_null (strstr (error->message, "overlaps 10.0.2.0/24"));
-      expect_error (&error, EINVAL);
-    }
-  /* While one exists, no network may take 10.0.2.0/24. */
-  assert_null (net_index_add (idx, "y", "10.0.2.0/28", NULL, FALSE, NOW, &error));
-  assert_non_null (strstr (error->message, "--outbound network o"));
-  expect_error (&error, EADDRINUSE);
-  assert_non_null (net_index_add (idx, "z", "10.0.3.0/24", NULL, FALSE, NOW, NULL));
-  assert_true (net_index_remove (idx, "o"));
-  assert_false (net_index_has_outbound (idx));
-  /* Without it, 10.0.2.0/28 is fine, and then no outbound network may come. */
-  assert_non_null (net_index_add (idx, "y", "10.0.2.0/28", NULL, FALSE, NOW, NULL));
-  assert_null (net_index_add (idx, "o", NULL, NULL, TRUE, NOW, &error));
-  assert_non_null (strstr (error->message, "network y (10.0.2.0/28) overlaps 10.0.2.0/24"));
-  expect_error (&error, EADDRINUSE);
-  assert_non_null (net_index_add (idx, "p", NULL, NULL, FALSE, NOW, NULL));
-}
-
-static void
-test_outbound_index (void **state)
-{
-  g_autoptr (NetIndex) idx = sample ();
-  GError *error = NULL;
-
-  net_index_find (idx, "web")->outbound = TRUE;
-  g_autofree char *json = net_index_to_json (idx);
-  assert_non_null (strstr (json, "\"outbound\" : true"));
-  assert_non_null (strstr (json, "\"outbound\" : false"));
-  g_autoptr (NetIndex) back = net_index_parse (json, strlen (json), NULL);
-  assert_non_null (back);
-  assert_true (net_index_find (back, "web")->outbound);
-  assert_false (net_index_find (back, "db")->outbound);
-  g_autofree char *json2 = net_index_to_json (back);
-  assert_string_equal (json, json2);
-  g_autofree char *one = net_network_to_json (net_index_find (idx, "web"));
-  assert_non_null (strstr (one, "\"outbound\":true,\"members\":"));
-  g_autofree char *arr = net_networks_to_json (idx);
-  assert_non_null (strstr (arr, "\"outbound\":false"));
-
-  /* An index written before the field existed loads, as not outbound, and is written with it. */
-  g_autoptr (NetIndex) old = net_index_parse (good_json, strlen (good_json), NULL);
-  assert_non_null (old);
-  assert_false (net_index_find (old, "db")->outbound);
-  assert_false (net_index_has_outbound (old));
-  g_autofree char *oj = net_index_to_json (old);
-  assert_non_null (strstr (oj, "\"outbound\" : false"));
-
-  /* Only true or false; and an outbound network must leave 10.0.2.0/24 alone. */
-  static const char *const bad[] = {
-    "{\"networks\":[{\"name\":\"n\",\"subnet\":\"10.1.0.0/24\",\"gateway\":\"10.1.0.1\","
-    "\"created_at\":\"" NOW "\",\"outbound\":\"yes\",\"members\":[]}]}",
-    "{\"networks\":[{\"name\":\"n\",\"subnet\":\"10.1.0.0/24\",\"gateway\":\"10.1.0.1\","
-    "\"created_at\":\"" NOW "\",\"outbound\":1,\"members\":[]}]}",
-    "{\"networks\":[{\"name\":\"n\",\"subnet\":\"10.1.0.0/24\",\"gateway\":\"10.1.0.1\","
-    "\"created_at\":\"" NOW "\",\"outbound\":null,\"members\":[]}]}",
-    "{\"networks\":[{\"name\":\"n\",\"subnet\":\"10.1.0.0/24\",\"gateway\":\"10.1.0.1\","
-    "\"created_at\":\"" NOW "\",\"outbound\":[],\"members\":[]}]}",
-    "{\"networks\":[{\"name\":\"n\",\"subnet\":\"10.0.2.0/24\",\"gateway\":\"10.0.2.1\","
-    "\"created_at\":\"" NOW "\",\"outbound\":true,\"members\":[]}]}",
-    "{\"networks\":[{\"name\":\"a\",\"subnet\":\"10.0.2.0/28\",\"gateway\":\"10.0.2.1\","
-    "\"created_at\":\"" NOW "\",\"members\":[]},"
-    "{\"name\":\"b\",\"subnet\":\"10.1.0.0/24\",\"gateway\":\"10.1.0.1\","
-    "\"created_at\":\"" NOW "\",\"outbound\":true,\"members\":[]}]}",
-    NULL,
-  };
-  static const char *const why[] = { "not true or false", "not true or false",
-                                     "not true or false", "not true or false",
-                                     "overlaps 10.0.2.0/24", "overlaps 10.0.2.0/24", NULL };
-  for (gsize i = 0; bad[i] != NULL; i++)
-    {
-      g_autoptr (NetIndex) x = net_index_parse (bad[i], strlen (bad[i]), &error);
-      assert_null (x);
-      if (why[i] != NULL)
-        assert_non_null (strstr (error->message, why[i]));
-      expect_error (&error, EINVAL);
-    }
-}
-
 /* expect_corrupt() - @json does not parse: EINVAL whose message has @needle. */
 static void
 expect_corrupt (const char *json, const char *needle)
@@ -808,11 +713,6 @@ test_link_and_infra_names (void **state)
                                            "\"created_at\":\"%s\",\"members\":[]}]}", now);
   g_autoptr (NetIndex) parsed = net_index_parse (json, strlen (json), NULL);
   assert_non_null (parsed);
-  guint8 mac[6];
-  Network gw = { .gateway = 0xc0a80afeu };
-  net_bridge_mac (&gw, mac);
-  const guint8 want[6] = { 0x02, 0x6e, 0xc0, 0xa8, 0x0a, 0xfe };
-  assert_memory_equal (mac, want, 6);
 }
 
 static void
@@ -875,29 +775,6 @@ test_scripts (void **state)
   assert_non_null (strstr (rc, " route replace unreachable 10.77.0.0/24 table 4400\n"));
   assert_null (strstr (rc, " rule add"));
 
-  /* --outbound: the slirp is started, its TAP device and the bridge forward; rm stops it. */
-  Network *o = net_index_add (idx, "out", "10.78.0.0/24", NULL, TRUE, NOW, NULL);
-  assert_non_null (o);
-  g_autofree char *oc = network_script_create (root, "/usr/bin/npte", before, idx, o);
-  g_autofree char *uoc = network_script_create (user, "/usr/bin/npte", before, idx, o);
-  const char *slirp = strstr (oc, "setsid \"$NPTE\" attach --net=slirp --state-dir "
-                                  "\"/srv/npte/netns/npte.networks-");
-  assert_non_null (slirp);
-  assert_true (slirp > strstr (oc, "ip netns add npte.networks-"));
-  assert_non_null (strstr (oc, "sh -c 'echo 1 > /proc/sys/net/ipv4/conf/tap0/proxy_arp'\n"));
-  assert_non_null (strstr (oc, "sh -c 'echo 0 > /proc/sys/net/ipv4/neigh/tap0/proxy_delay'\n"));
-  assert_non_null (strstr (oc, " rule add iif nb-0a4e0000 lookup 4400 priority 4400\n"));
-  assert_non_null (strstr (oc, "sh -c 'echo 1 > /proc/sys/net/ipv4/conf/nb-0a4e0000/forwarding'\n"));
-  assert_non_null (strstr (uoc, "--userns-path \"/proc/$K/ns/user\" \"/proc/$K/root\""
-                                "\"/run/user/1000/npte/netns-keeper/npte.networks\" "));
-  g_autofree char *ojs = net_index_to_json (idx);
-  g_autofree char *oq = g_strdup_printf ("printf '%%s' '%s' >", ojs);
-  assert_non_null (strstr (oc, oq));
-  g_ptr_array_find (idx->networks, o, &at);
-  g_autoptr (Network) ogone = g_ptr_array_steal_index (idx->networks, at);
-  g_autofree char *orm = network_script_rm (root, "/usr/bin/npte", before, idx, ogone, old);
-  assert_non_null (strstr (orm, "# No --outbound network is left: stop their slirp.\n"));
-  assert_non_null (strstr (orm, "rm -rf \"/srv/npte/netns/npte.networks-"));
 }
 
 int
@@ -911,8 +788,6 @@ main (void)
     cmocka_unit_test (test_allocation),
     cmocka_unit_test (test_full_and_edges),
     cmocka_unit_test (test_round_trip),
-    cmocka_unit_test (test_outbound_clashes),
-    cmocka_unit_test (test_outbound_index),
     cmocka_unit_test (test_truncated),
     cmocka_unit_test (test_wrong_types_and_fields),
     cmocka_unit_test (test_inconsistent),
