@@ -7,24 +7,28 @@
  *   connrate client ADDR PORT COUNT [MAXSECONDS]
  *       COUNT sequential connect / 1-byte request / 1-byte reply / close, stopping early after
  *       MAXSECONDS. Prints one line:
- *         cycles N first1000 R tail_from F tail R total R failures N p50_us X p99_us Y
+ *         cycles N first1000 R tail_from F tail R total R failures N p50_us X p99_us Y head R
  *       first1000 is the rate (cycles/s) of cycles 0..999, tail the rate of cycles F..N-1 with
- *       F = 90% of COUNT (cycles 90 000-100 000 for COUNT 100 000), total the rate of all.
+ *       F = 90% of COUNT (cycles 90 000-100 000 for COUNT 100 000), total the rate of all,
+ *       head the rate of the first 10% of COUNT (0 if the run stopped before their end).
  *   connrate hold-server ADDR PORT SECONDS
  *       accept; read 1 byte; write it back; keep the connection open (for SECONDS)
  *   connrate hold ADDR PORT COUNT SECONDS
  *       open COUNT connections, each checked with a 1-byte echo, and keep them open. Prints
  *       "held N failures N" once they are all up, then waits until stdin closes or SECONDS pass.
  *
- *   connrate udp-recv ADDR PORT SECONDS FILE
+ *   connrate udp-recv ADDR PORT SECONDS FILE [RCVBUF]
  *       count the datagrams sent by udp-send. Creates FILE.ready at the first probe, and
  *       writes "received N bytes B seconds S" to FILE at the end marker or after SECONDS.
+ *       RCVBUF sets SO_RCVBUF (the kernel caps it at net.core.rmem_max), so that a receiver
+ *       that is not scheduled for a while does not lose what the forwarder delivered.
  *   connrate udp-send ADDR PORT RATE_BPS LEN SECONDS FILE
  *       probe until FILE.ready exists, then send LEN-byte datagrams paced at RATE_BPS bits/s
  *       for SECONDS, then end markers. Prints "sent N bytes B seconds S".
  *       The UDP pair is one-way on purpose: no reply has to come back through the forwarder.
  *
  * Every socket has 2 s send/receive timeouts so that a stalled forwarder cannot hang a run.
+ * SIGPIPE is ignored: a write to a reset connection fails with EPIPE and counts as a failure.
  * The hold modes raise their soft RLIMIT_NOFILE to the hard limit.
  */
 #include <arpa/inet.h>
@@ -32,6 +36,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,8 +213,8 @@ client (const char *host, int port, long count, double maxseconds)
 {
   struct sockaddr_storage ss;
   socklen_t len = make_addr (host, port, &ss);
-  double t0 = now (), t1000 = 0, ttail = 0, deadline = t0 + maxseconds;
-  long tail_from = count - count / 10, failures = 0, i;
+  double t0 = now (), t1000 = 0, thead = 0, ttail = 0, deadline = t0 + maxseconds;
+  long head_to = count / 10, tail_from = count - count / 10, failures = 0, i;
   unsigned *hist = calloc (HIST_BUCKETS, sizeof *hist);
 
   if (hist == NULL)
@@ -231,6 +236,8 @@ client (const char *host, int port, long count, double maxseconds)
       hist[us < HIST_BUCKETS - 1 ? us : HIST_BUCKETS - 1]++;
       if (i + 1 == 1000)
         t1000 = c1;
+      if (i + 1 == head_to)
+        thead = c1;
     }
   double t = now ();
   if (ttail == 0)       /* stopped early: the tail is the last 10% done */
@@ -239,10 +246,11 @@ client (const char *host, int port, long count, double maxseconds)
       ttail = t - (t - t0) / 10;
     }
   printf ("cycles %ld first1000 %.0f tail_from %ld tail %.0f total %.0f failures %ld "
-          "p50_us %.0f p99_us %.0f\n",
+          "p50_us %.0f p99_us %.0f head %.0f\n",
           i, t1000 > 0 ? 1000 / (t1000 - t0) : 0, tail_from,
           i > tail_from ? (double) (i - tail_from) / (t - ttail) : 0, i / (t - t0), failures,
-          hist_pct (hist, i, 50), hist_pct (hist, i, 99));
+          hist_pct (hist, i, 50), hist_pct (hist, i, 99),
+          thead > 0 ? (double) head_to / (thead - t0) : 0);
   free (hist);
   return failures > i / 100 ? 1 : 0;
 }
@@ -298,7 +306,7 @@ udp_socket (const char *host, int port, struct sockaddr_storage *ss, socklen_t *
 }
 
 static int
-udp_recv (const char *host, int port, double seconds, const char *file)
+udp_recv (const char *host, int port, double seconds, const char *file, int rcvbuf)
 {
   struct sockaddr_storage ss;
   socklen_t len;
@@ -326,6 +334,8 @@ udp_recv (const char *host, int port, double seconds, const char *file)
     }
   const struct timeval tv = { .tv_usec = 100000 };
   setsockopt (s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (rcvbuf > 0)
+    setsockopt (s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   while (!done && now () < end)
     {
       int k = recvmmsg (s, msgs, UDP_BATCH, MSG_WAITFORONE, NULL);
@@ -437,8 +447,11 @@ udp_send (const char *host, int port, double rate, int dlen, double seconds, con
 int
 main (int argc, char **argv)
 {
-  if (argc == 6 && strcmp (argv[1], "udp-recv") == 0)
-    return udp_recv (argv[2], atoi (argv[3]), atof (argv[4]), argv[5]);
+  /* A connection the forwarder resets is a counted failure, not a silent death by SIGPIPE. */
+  signal (SIGPIPE, SIG_IGN);
+  if ((argc == 6 || argc == 7) && strcmp (argv[1], "udp-recv") == 0)
+    return udp_recv (argv[2], atoi (argv[3]), atof (argv[4]), argv[5],
+                     argc == 7 ? atoi (argv[6]) : 0);
   if (argc == 8 && strcmp (argv[1], "udp-send") == 0)
     return udp_send (argv[2], atoi (argv[3]), atof (argv[4]), atoi (argv[5]), atof (argv[6]),
                      argv[7]);
@@ -453,7 +466,7 @@ main (int argc, char **argv)
   fprintf (stderr, "usage: connrate server|hold-server ADDR PORT SECONDS\n"
                    "       connrate client ADDR PORT COUNT [MAXSECONDS]\n"
                    "       connrate hold ADDR PORT COUNT SECONDS\n"
-                   "       connrate udp-recv ADDR PORT SECONDS FILE\n"
+                   "       connrate udp-recv ADDR PORT SECONDS FILE [RCVBUF]\n"
                    "       connrate udp-send ADDR PORT RATE_BPS LEN SECONDS FILE\n");
   return 2;
 }
