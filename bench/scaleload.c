@@ -6,7 +6,9 @@
  *       listen on every port LO..HI of ADDR, for PROTOS "tcp", "udp" or "tcp,udp", with one
  *       epoll loop: a TCP connection gets back every byte it sends until it closes, a UDP
  *       datagram is sent back to its sender. Runs for SECONDS. With LO = HI it is the echo
- *       server of the active-connection test.
+ *       server of the active-connection test. File descriptors inherited from the helper
+ *       (pasta 2023-03 passes one per forwarded port to its payload) are closed first, and
+ *       their number is reported on stderr ("closed N inherited fds").
  *   scaleload probe ADDR PROTO SECONDS PORT[,PORT...]
  *       every port must answer: TCP connect, 1-byte echo, close; UDP one datagram and its
  *       reply. Refused or unanswered ports are tried again until SECONDS pass (the helper may
@@ -28,6 +30,7 @@
  * limit and ends after its SECONDS (plus 10 s at most for connecting and draining).
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -191,14 +194,36 @@ serve_event (int ep, int kind, int fd)
     close (fd); /* closing removes it from the epoll set */
 }
 
+/* close_inherited() - close every fd above stderr; how many there were. */
+static int
+close_inherited (void)
+{
+  DIR *d = opendir ("/proc/self/fd");
+  int n = 0;
+
+  if (d != NULL)
+    {
+      struct dirent *e;
+      while ((e = readdir (d)) != NULL)
+        if (atoi (e->d_name) > 2 && atoi (e->d_name) != dirfd (d))
+          n++;
+      closedir (d);
+    }
+  close_range (3, ~0U, 0);
+  return n;
+}
+
 static int
 range_server (const char *host, int lo, int hi, const char *protos, double seconds)
 {
   int tcp = strstr (protos, "tcp") != NULL, udp = strstr (protos, "udp") != NULL;
   double end = now () + seconds;
+  int inherited = close_inherited ();
   int ep = epoll_create1 (EPOLL_CLOEXEC);
   struct epoll_event evs[MAX_EVENTS];
 
+  if (inherited > 0)
+    fprintf (stderr, "scaleload range-server: closed %d inherited fds\n", inherited);
   raise_nofile ();
   if (ep < 0 || lo < 1 || hi > 65535 || lo > hi || (!tcp && !udp))
     {
