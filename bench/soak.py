@@ -108,7 +108,11 @@ class Soak:
         r = self.ctx.run([self.a.npte_port, "--state-dir", self.state, "--json", "ls"], 30)
         if r.returncode != 0:
             raise RuntimeError("npte-port ls failed: %s" % (r.stdout + r.stderr)[-300:])
-        return {e["spec"]["proto"]: e for e in map(json.loads, r.stdout.splitlines())}
+        ports = {e["spec"]["proto"]: e for e in map(json.loads, r.stdout.splitlines())}
+        if sorted(ports) != ["tcp", "udp"]:
+            raise RuntimeError("npte-port ls listed %s, not the tcp and udp forward"
+                               % sorted(ports))
+        return ports
 
     def stop(self):
         self.stop_sampling.set()

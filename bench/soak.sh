@@ -62,4 +62,17 @@ mkdir -p "$out"
 rc=0
 python3 bench/soak.py --npte "$bindir/npte" --npte-port "$bindir/npte-port" \
   --connrate "$bindir/connrate" --user "$user" --out "$out" "${args[@]}" || rc=$?
+
+# The user is the soak's own: any process of it still running was started by this run. Zombies
+# only wait for init to reap them (the payload's children are reparented there).
+left=""
+for p in $(pgrep -u "$user" || true); do
+  state=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null || true)
+  [ -n "$state" ] && [ "$state" != Z ] && left="$left $p"
+done
+if [ -n "$left" ]; then
+  echo "bench/soak.sh: killing leftover processes of $user:$left" >&2
+  for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
+  rc=1
+fi
 exit $rc
