@@ -140,7 +140,9 @@ for t in "${targets[@]}"; do
   fi
   if [ "$merge" = 1 ]; then
     n0=$(find "$seeds" -type f | wc -l)
-    "$fuzzer" -merge=1 -artifact_prefix="$arts" "$seeds" "$corpus" >"$logs/merge.log" 2>&1 \
+    # Edges only (no hit-count buckets): the fewest inputs that keep the new coverage.
+    "$fuzzer" -merge=1 -use_counters=0 -artifact_prefix="$arts" "$seeds" "$corpus" \
+      >"$logs/merge.log" 2>&1 \
       || { echo "long-run: merge of fuzz_$t failed, see $logs/merge.log" >&2; failed=1; break; }
     echo "fuzz_$t: merged $(( $(find "$seeds" -type f | wc -l) - n0 )) new inputs into $seeds"
   fi
