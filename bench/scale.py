@@ -610,7 +610,8 @@ def table(med, helpers, a, npte="npte"):
         n = med.get(npte, {}).get(key)
         for p in peers:
             pv = med.get(p, {}).get(key)
-            row.append("%.2fx" % (n / pv) if n is not None and pv else "-")
+            row.append("%.2fx" % (n / pv) if n is not None and pv and pv > 0 and n >= 0
+                       else "-")
         rows.append(row)
     w = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
     lines = ["| " + " | ".join(c.ljust(w[i]) if i == 0 else c.rjust(w[i])
