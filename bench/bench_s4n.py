@@ -143,7 +143,10 @@ def main():
                  "runuser -u npte-ci -- /usr/bin/python3 bench/bench_s4n.py ...")
     tmp = tempfile.mkdtemp(prefix="npte-bench-s4n-")
     try:
-        shutil.copy(args.npte, os.path.join(tmp, "npte"))
+        npte = os.path.realpath(args.npte)
+        shutil.copy(npte, os.path.join(tmp, "npte"))
+        # The launcher loads its module from next to itself (src/npte-launch.c).
+        shutil.copy(os.path.join(os.path.dirname(npte), "npte-cli.so"), tmp)
         os.symlink("npte", os.path.join(tmp, "npte-slirp4netns"))
         connrate = os.path.join(tmp, "connrate")
         shutil.copy(args.connrate, connrate)

@@ -556,13 +556,17 @@ class RootlessKit(unittest.TestCase):
                                      "subgid ranges: create that user (tests/run-all.sh does)"
                                      % CI_USER)
         cls.tmp = tempfile.mkdtemp(prefix="npte-s4n-rk-")
-        shutil.copy(os.path.realpath(NPTE), os.path.join(cls.tmp, "npte"))
+        npte = os.path.realpath(NPTE)
+        shutil.copy(npte, os.path.join(cls.tmp, "npte"))
+        # The launcher loads its module from next to itself (src/npte-launch.c).
+        shutil.copy(os.path.join(os.path.dirname(npte), "npte-cli.so"),
+                    os.path.join(cls.tmp, "npte-cli.so"))
         os.symlink("npte", os.path.join(cls.tmp, "npte-slirp4netns"))
         shutil.copy(NSSERVER, os.path.join(cls.tmp, "nsserver.py"))
         os.chmod(cls.tmp, 0o755)
         if IS_ROOT:
             pw = pwd.getpwnam(CI_USER)
-            for name in ("", "npte", "nsserver.py"):
+            for name in ("", "npte", "npte-cli.so", "nsserver.py"):
                 os.chown(os.path.join(cls.tmp, name), pw.pw_uid, pw.pw_gid)
 
     @classmethod
