@@ -31,10 +31,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include "log.h"
 #include "npte-error.h"
+#include "unixsock.h"
 #include "util.h"
 #include "apijson.h"
 
@@ -49,8 +49,7 @@
 struct ApiServer {
   struct ev_loop *loop;
   char *path;
-  dev_t dev; /* identity of the socket file we bound */
-  ino_t ino;
+  struct stat bound; /* the socket file we bound (npte_unlink_unix()) */
   struct MHD_Daemon *daemon;
   ev_io io;
   ev_timer timer;
@@ -285,90 +284,6 @@ on_timer (struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /**
- * prepare_path() - remove a stale socket at @path, refuse anything else there
- * @path: the socket path
- * @error: EEXIST when something other than a socket is in the way
- *
- * Return: TRUE if @path is free.
- */
-static gboolean
-prepare_path (const char *path, GError **error)
-{
-  struct stat st;
-
-  if (lstat (path, &st) < 0)
-    {
-      if (errno == ENOENT)
-        return TRUE;
-      return npte_set_errno (error, errno, "stat %s", path);
-    }
-  if (!S_ISSOCK (st.st_mode))
-    return npte_set_error (error, EEXIST, "%s exists and is not a socket; remove it or choose "
-                           "another state dir", path);
-  if (unlink (path) < 0 && errno != ENOENT)
-    return npte_set_errno (error, errno, "remove stale socket %s", path);
-  return TRUE;
-}
-
-/**
- * listen_unix() - a non-blocking listening socket at @path, mode 0600
- * @server: the server (its dev/ino are set to the new socket file's)
- * @path: the socket path
- * @error: error naming the path
- *
- * Return: the fd, or -1.
- */
-static int
-listen_unix (ApiServer *server, const char *path, GError **error)
-{
-  struct sockaddr_un sun = { .sun_family = AF_UNIX };
-  npte_autofd int fd = -1;
-  struct stat st;
-  mode_t old_umask;
-  int r, errsv;
-
-  if (strlen (path) >= sizeof sun.sun_path)
-    {
-      npte_set_error (error, ENAMETOOLONG, "API socket path %s is longer than %zu bytes; "
-                      "use a shorter --state-dir", path, sizeof sun.sun_path - 1);
-      return -1;
-    }
-  g_strlcpy (sun.sun_path, path, sizeof sun.sun_path);
-  if (!prepare_path (path, error))
-    return -1;
-  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    {
-      npte_set_errno (error, errno, "socket");
-      return -1;
-    }
-  old_umask = umask (0177);
-  r = bind (fd, (struct sockaddr *) &sun, sizeof sun);
-  errsv = errno;
-  umask (old_umask);
-  if (r < 0)
-    {
-      npte_set_errno (error, errsv, "bind %s", path);
-      return -1;
-    }
-  if (chmod (path, 0600) < 0 || lstat (path, &st) < 0)
-    {
-      npte_set_errno (error, errno, "chmod %s", path);
-      unlink (path);
-      return -1;
-    }
-  server->dev = st.st_dev;
-  server->ino = st.st_ino;
-  if (listen (fd, 128) < 0)
-    {
-      npte_set_errno (error, errno, "listen on %s", path);
-      unlink (path);
-      return -1;
-    }
-  return npte_steal_fd (&fd);
-}
-
-/**
  * start_daemon() - start MHD on @listen_fd in external epoll mode
  * @server: the server (server->daemon is set)
  * @listen_fd: the listening socket, owned by MHD from now on
@@ -422,7 +337,7 @@ api_server_new (struct ev_loop *loop, const char *socket_path, PortMgr *mgr,
   server->loop = loop;
   server->mgr = mgr;
   server->info = info;
-  fd = listen_unix (server, socket_path, error);
+  fd = npte_listen_unix (socket_path, "API socket", 128, &server->bound, error);
   if (fd < 0)
     return NULL;
   server->path = g_strdup (socket_path);
@@ -435,8 +350,6 @@ api_server_new (struct ev_loop *loop, const char *socket_path, PortMgr *mgr,
 void
 api_server_free (ApiServer *server)
 {
-  struct stat st;
-
   if (server == NULL)
     return;
   if (server->daemon != NULL)
@@ -450,10 +363,7 @@ api_server_free (ApiServer *server)
       if (fd != MHD_INVALID_SOCKET)
         close (fd);
     }
-  /* Unlink the socket only if it is still the one we bound. */
-  if (server->path != NULL && lstat (server->path, &st) == 0 && st.st_dev == server->dev
-      && st.st_ino == server->ino)
-    unlink (server->path);
+  npte_unlink_unix (server->path, &server->bound);
   g_free (server->path);
   g_free (server);
 }

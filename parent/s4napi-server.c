@@ -31,10 +31,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include "log.h"
 #include "npte-error.h"
+#include "unixsock.h"
 #include "util.h"
 
 /* Seconds a connection may take, from accept to close. */
@@ -53,8 +53,7 @@ struct S4nApiServer {
   PortMgr *mgr;
   const NetCfg *net;
   char *path;
-  dev_t dev; /* identity of the socket file we bound */
-  ino_t ino;
+  struct stat bound; /* the socket file we bound (npte_unlink_unix()) */
   int fd;
   ev_io accept_w;
   ev_timer pause_w;
@@ -352,70 +351,6 @@ accept_cb (struct ev_loop *loop, ev_io *w, int revents)
   accept_update (server);
 }
 
-/**
- * listen_unix() - a non-blocking listening socket at @path, mode 0600
- * @server: the server (its dev/ino are set to the new socket file's)
- * @path: the socket path
- * @error: error naming the path
- *
- * A stale socket at @path is replaced (slirp4netns unlinks whatever is
- * there; npte refuses to delete anything that is not a socket).
- *
- * Return: the fd, or -1.
- */
-static int
-listen_unix (S4nApiServer *server, const char *path, GError **error)
-{
-  struct sockaddr_un sun = { .sun_family = AF_UNIX };
-  npte_autofd int fd = -1;
-  struct stat st;
-  mode_t old_umask;
-  int r, errsv;
-
-  if (strlen (path) >= sizeof sun.sun_path)
-    {
-      npte_set_error (error, ENAMETOOLONG, "the API socket path %s is too long (>= %zu bytes)",
-                      path, sizeof sun.sun_path);
-      return -1;
-    }
-  g_strlcpy (sun.sun_path, path, sizeof sun.sun_path);
-  if (lstat (path, &st) == 0 && !S_ISSOCK (st.st_mode))
-    {
-      npte_set_error (error, EEXIST, "%s exists and is not a socket; remove it or choose another "
-                      "--api-socket", path);
-      return -1;
-    }
-  if (unlink (path) < 0 && errno != ENOENT)
-    {
-      npte_set_errno (error, errno, "remove stale socket %s", path);
-      return -1;
-    }
-  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    {
-      npte_set_errno (error, errno, "socket");
-      return -1;
-    }
-  old_umask = umask (0177);
-  r = bind (fd, (struct sockaddr *) &sun, sizeof sun);
-  errsv = errno;
-  umask (old_umask);
-  if (r < 0)
-    {
-      npte_set_errno (error, errsv, "bind the API socket %s", path);
-      return -1;
-    }
-  if (lstat (path, &st) < 0 || listen (fd, 128) < 0)
-    {
-      npte_set_errno (error, errno, "listen on the API socket %s", path);
-      unlink (path);
-      return -1;
-    }
-  server->dev = st.st_dev;
-  server->ino = st.st_ino;
-  return npte_steal_fd (&fd);
-}
-
 S4nApiServer *
 s4napi_server_new (struct ev_loop *loop, const char *path, PortMgr *mgr, const NetCfg *net,
                    GError **error)
@@ -431,7 +366,7 @@ s4napi_server_new (struct ev_loop *loop, const char *path, PortMgr *mgr, const N
   server->accept_w.data = server;
   ev_timer_init (&server->pause_w, pause_cb, S4N_ACCEPT_PAUSE, 0.);
   server->pause_w.data = server;
-  server->fd = listen_unix (server, path, error);
+  server->fd = npte_listen_unix (path, "slirp4netns API socket", 128, &server->bound, error);
   if (server->fd < 0)
     return NULL;
   server->path = g_strdup (path);
@@ -443,8 +378,6 @@ s4napi_server_new (struct ev_loop *loop, const char *path, PortMgr *mgr, const N
 void
 s4napi_server_free (S4nApiServer *server)
 {
-  struct stat st;
-
   if (server == NULL)
     return;
   while (server->conns.head != NULL)
@@ -452,10 +385,7 @@ s4napi_server_free (S4nApiServer *server)
   ev_io_stop (server->loop, &server->accept_w);
   ev_timer_stop (server->loop, &server->pause_w);
   npte_close_fdp (&server->fd);
-  /* Unlink the socket only if it is still the one we bound. */
-  if (server->path != NULL && lstat (server->path, &st) == 0 && st.st_dev == server->dev
-      && st.st_ino == server->ino)
-    unlink (server->path);
+  npte_unlink_unix (server->path, &server->bound);
   g_free (server->path);
   g_free (server);
 }
