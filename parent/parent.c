@@ -503,6 +503,43 @@ enter_sandbox (const Parent *p)
 }
 
 /**
+ * start_apis() - the REST API, and slirp4netns' JSON API where asked for
+ * @p: parent state (loop, port manager and info set up)
+ * @error: error on failure (start-up: fatal)
+ *
+ * npte slirp4netns serves only slirp4netns' API (at its --api-socket); npte run and attach
+ * serve the REST API at STATE/api.sock or --api-socket, and slirp4netns' too with
+ * --slirp4netns-api-socket.
+ *
+ * Return: TRUE on success.
+ */
+static gboolean
+start_apis (Parent *p, GError **error)
+{
+  if (p->opts->slirp4netns)
+    {
+      if (p->opts->api_socket != NULL
+          && (p->s4napi = s4napi_server_new (p->loop, p->opts->api_socket, p->mgr, p->opts->net,
+                                             error)) == NULL)
+        return FALSE;
+      return TRUE;
+    }
+  g_autofree char *sock_path = p->opts->api_socket != NULL
+                                  ? g_strdup (p->opts->api_socket)
+                                  : statedir_file (p->sd, STATEDIR_API_SOCK);
+  p->api = api_server_new (p->loop, sock_path, p->mgr, &p->info, error);
+  if (p->api == NULL)
+    return FALSE;
+  /* Tools written for slirp4netns drive the same ports through its JSON API. */
+  if (p->opts->s4n_api_socket != NULL && p->mgr != NULL && p->opts->net != NULL
+      && (p->s4napi = s4napi_server_new (p->loop, p->opts->s4n_api_socket, p->mgr, p->opts->net,
+                                         error))
+             == NULL)
+    return FALSE;
+  return TRUE;
+}
+
+/**
  * start_serving() - loop, link, pool, ports, API; then START_CMD
  * @p: parent state
  * @error: error on failure (start-up: fatal)
@@ -546,28 +583,8 @@ start_serving (Parent *p, GError **error)
         }
     }
   fill_info (p);
-  if (p->opts->slirp4netns)
-    {
-      if (p->opts->api_socket != NULL
-          && (p->s4napi = s4napi_server_new (p->loop, p->opts->api_socket, p->mgr, p->opts->net,
-                                             error)) == NULL)
-        return FALSE;
-    }
-  else
-    {
-      g_autofree char *sock_path = p->opts->api_socket != NULL
-                                      ? g_strdup (p->opts->api_socket)
-                                      : statedir_file (p->sd, STATEDIR_API_SOCK);
-      p->api = api_server_new (p->loop, sock_path, p->mgr, &p->info, error);
-      if (p->api == NULL)
-        return FALSE;
-      /* Tools written for slirp4netns drive the same ports through its JSON API. */
-      if (p->opts->s4n_api_socket != NULL && p->mgr != NULL && p->opts->net != NULL
-          && (p->s4napi = s4napi_server_new (p->loop, p->opts->s4n_api_socket, p->mgr,
-                                             p->opts->net, error))
-                 == NULL)
-        return FALSE;
-    }
+  if (!start_apis (p, error))
+    return FALSE;
   p->sigfwd = sigfwd_new (p->loop, parent_signal_cb, p, error);
   if (p->sigfwd == NULL)
     return FALSE;
