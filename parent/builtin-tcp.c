@@ -44,8 +44,8 @@ typedef struct {
   gboolean shut;        /* FIN passed on to dst */
   guint fills;          /* reads that filled the whole pipe */
   gboolean bulk;        /* its pipe grew: kept until the connection ends */
-  ev_io r;              /* src readable */
-  ev_io w;              /* dst writable */
+  gboolean want_read;   /* wait for src to be readable */
+  gboolean want_write;  /* wait for dst to be writable */
   guint64 *bytes;
 } TcpDir;
 
@@ -62,6 +62,8 @@ struct TcpConn {
   int cfd;              /* host client */
   int nfd;              /* namespace side */
   TcpWait *wait;        /* while waiting for a pool socket, else NULL */
+  ev_io cw;             /* cfd: up's reads, down's writes */
+  ev_io nw;             /* nfd: down's reads, up's writes */
   TcpDir up;            /* client -> namespace */
   TcpDir down;          /* namespace -> client */
 };
@@ -109,10 +111,8 @@ conn_close (TcpConn *c, gboolean reset)
       nspool_cancel (port->b->pool, &c->wait->waiter);
       g_clear_pointer (&c->wait, g_free);
     }
-  ev_io_stop (loop, &c->up.r);
-  ev_io_stop (loop, &c->up.w);
-  ev_io_stop (loop, &c->down.r);
-  ev_io_stop (loop, &c->down.w);
+  ev_io_stop (loop, &c->cw);
+  ev_io_stop (loop, &c->nw);
   builtin_pipe_put (port->b, &c->up.pipe, c->up.pending == 0);
   builtin_pipe_put (port->b, &c->down.pipe, c->down.pending == 0);
   if (reset)
@@ -218,6 +218,8 @@ dir_move (TcpConn *c, TcpDir *d)
     }
 }
 
+static void conn_watch (TcpConn *c);
+
 /**
  * dir_pump() - move data for one direction and set its watchers
  * @c: connection
@@ -232,7 +234,6 @@ dir_move (TcpConn *c, TcpDir *d)
 static gboolean
 dir_pump (TcpConn *c, TcpDir *d)
 {
-  struct ev_loop *loop = c->port->b->loop;
   TcpDir *other = d == &c->up ? &c->down : &c->up;
 
   if (d->pipe.rfd < 0 && !d->eof)
@@ -267,31 +268,70 @@ dir_pump (TcpConn *c, TcpDir *d)
       conn_close (c, FALSE);
       return FALSE;
     }
-  if (!d->eof && d->pending == 0)
-    ev_io_start (loop, &d->r);
-  else
-    ev_io_stop (loop, &d->r);
-  if (d->pending > 0)
-    ev_io_start (loop, &d->w);
-  else
-    ev_io_stop (loop, &d->w);
+  d->want_read = !d->eof && d->pending == 0;
+  d->want_write = d->pending > 0;
+  conn_watch (c);
   return TRUE;
 }
 
+/**
+ * watch_fd() - (re)arm one fd's watcher for @events (0: stop it)
+ * @loop: the loop
+ * @w: the watcher
+ * @fd: its fd (-1: not connected yet, nothing to watch)
+ * @events: EV_READ and/or EV_WRITE
+ */
 static void
-up_cb (struct ev_loop *loop, ev_io *w, int revents)
+watch_fd (struct ev_loop *loop, ev_io *w, int fd, int events)
 {
-  TcpConn *c = w->data;
+  if (fd < 0 || (ev_is_active (w) && (w->events & (EV_READ | EV_WRITE)) == events))
+    return;
+  ev_io_stop (loop, w);
+  if (events == 0)
+    return;
+  ev_io_set (w, fd, events);
+  ev_io_start (loop, w);
+}
 
-  dir_pump (c, &c->up);
+/**
+ * conn_watch() - arm the two fds' watchers for what the two directions wait for
+ * @c: connection
+ *
+ * One watcher per fd: the client's fd carries up's reads and down's writes, the namespace
+ * socket down's reads and up's writes. libev merges watchers of one fd into one epoll entry
+ * anyway; one each saves 96 bytes per connection.
+ */
+static void
+conn_watch (TcpConn *c)
+{
+  struct ev_loop *loop = c->port->b->loop;
+
+  watch_fd (loop, &c->cw, c->cfd,
+            (c->up.want_read ? EV_READ : 0) | (c->down.want_write ? EV_WRITE : 0));
+  watch_fd (loop, &c->nw, c->nfd,
+            (c->down.want_read ? EV_READ : 0) | (c->up.want_write ? EV_WRITE : 0));
 }
 
 static void
-down_cb (struct ev_loop *loop, ev_io *w, int revents)
+client_cb (struct ev_loop *loop, ev_io *w, int revents)
 {
   TcpConn *c = w->data;
 
-  dir_pump (c, &c->down);
+  if ((revents & EV_READ) && !dir_pump (c, &c->up))
+    return;
+  if (revents & EV_WRITE)
+    dir_pump (c, &c->down);
+}
+
+static void
+ns_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  TcpConn *c = w->data;
+
+  if ((revents & EV_READ) && !dir_pump (c, &c->down))
+    return;
+  if (revents & EV_WRITE)
+    dir_pump (c, &c->up);
 }
 
 /**
@@ -301,9 +341,7 @@ down_cb (struct ev_loop *loop, ev_io *w, int revents)
 static void
 conn_start_relay (TcpConn *c)
 {
-  struct ev_loop *loop = c->port->b->loop;
-
-  ev_io_start (loop, &c->down.r);
+  c->down.want_read = TRUE;
   /* Clients often send their request with the connection: move it now, saving a wake-up. */
   dir_pump (c, &c->up);
 }
@@ -328,8 +366,6 @@ conn_connect (TcpConn *c, int fd, const struct sockaddr_storage *client)
   if (!c->port->reverse)
     builtin_preserve_source (c->port->b, fd, client, &c->port->target);
   c->up.dst = c->down.src = fd;
-  ev_io_set (&c->up.w, fd, EV_WRITE);
-  ev_io_set (&c->down.r, fd, EV_READ);
   if (connect (fd, (struct sockaddr *) &c->port->target, c->port->target_len) < 0
       && errno != EINPROGRESS)
     {
@@ -362,25 +398,19 @@ conn_got_socket (gpointer user_data, int fd)
 }
 
 /**
- * dir_init() - set up one direction's fds and watchers
- * @c: connection
+ * dir_init() - set up one direction's fds
  * @d: direction
  * @src: source fd (-1 until known)
  * @dst: destination fd (-1 until known)
- * @cb: watcher callback for this direction
  * @bytes: counter to add moved bytes to
  */
 static void
-dir_init (TcpConn *c, TcpDir *d, int src, int dst,
-          void (*cb) (struct ev_loop *, ev_io *, int), guint64 *bytes)
+dir_init (TcpDir *d, int src, int dst, guint64 *bytes)
 {
   d->src = src;
   d->dst = dst;
   d->pipe.rfd = d->pipe.wfd = -1;
   d->bytes = bytes;
-  ev_io_init (&d->r, cb, src, EV_READ);
-  ev_io_init (&d->w, cb, dst, EV_WRITE);
-  d->r.data = d->w.data = c;
 }
 
 /**
@@ -400,8 +430,11 @@ conn_new (TcpPort *port, int cfd, const struct sockaddr_storage *client)
   c->cfd = cfd;
   c->nfd = -1;
   c->link.data = c;
-  dir_init (c, &c->up, cfd, -1, up_cb, &port->entry->counters.bytes_in);
-  dir_init (c, &c->down, -1, cfd, down_cb, &port->entry->counters.bytes_out);
+  dir_init (&c->up, cfd, -1, &port->entry->counters.bytes_in);
+  dir_init (&c->down, -1, cfd, &port->entry->counters.bytes_out);
+  ev_io_init (&c->cw, client_cb, cfd, 0);
+  ev_io_init (&c->nw, ns_cb, -1, 0);
+  c->cw.data = c->nw.data = c;
   g_queue_push_tail_link (&port->conns, &c->link);
   port->entry->counters.conns_accepted++;
   port->entry->counters.conns_active++;
