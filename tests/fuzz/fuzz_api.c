@@ -13,7 +13,8 @@
  * methods; 200/201 bodies decode; a failed request leaves the port list
  * exactly as it was; the list stays valid, ordered by id, with as many
  * entries as the driver has open (one per range, whatever its length);
- * and no two listed entries conflict.
+ * and no two listed entries conflict. The fake driver gives a port-0
+ * forward a port as the kernel would: one no open forward covers.
  *
  * Each input gets a fresh port manager and frees everything it allocated,
  * so inputs do not depend on one another (ids start at 1, reproducers
@@ -69,6 +70,42 @@ check_validated (const PortSpec *spec)
   CHECK (dial >= 1 && dial + spec->count - 1 <= 65535);
 }
 
+static PortMgr *mgr;
+
+/**
+ * auto_port() - the port a bind to port 0 gets
+ * @d: the driver
+ * @entry: the entry being opened (already in the table, with port 0)
+ *
+ * As the kernel does, never a port that an open forward of the same
+ * transport and direction covers: the next candidate from 40000 up that
+ * conflicts with no other entry.
+ *
+ * Return: the port, or 0 if every candidate is taken.
+ */
+static int
+auto_port (FakeDriver *d, const PortEntry *entry)
+{
+  g_autoptr (GPtrArray) open = portmgr_list (mgr);
+  PortSpec probe = entry->spec;
+  int *listen = probe.reverse ? &probe.child_port : &probe.parent_port;
+
+  for (int tries = 0; tries < 10000; tries++)
+    {
+      gboolean taken = FALSE;
+
+      *listen = 40000 + (d->next_auto_port++ % 10000);
+      for (guint i = 0; i < open->len && !taken; i++)
+        {
+          const PortEntry *e = g_ptr_array_index (open, i);
+          taken = e != entry && portspec_conflicts (&e->spec, &probe);
+        }
+      if (!taken)
+        return *listen;
+    }
+  return 0;
+}
+
 /* Opens nothing; fails for listening ports ending in 13 to exercise rollback. */
 static gboolean
 fake_open (gpointer driver, PortEntry *entry, GError **error)
@@ -79,8 +116,8 @@ fake_open (gpointer driver, PortEntry *entry, GError **error)
   check_validated (&entry->spec);
   if (*listen % 100 == 13)
     return npte_set_error (error, EADDRINUSE, "bind: address already in use");
-  if (*listen == 0)
-    *listen = 40000 + (d->next_auto_port++ % 10000);
+  if (*listen == 0 && (*listen = auto_port (d, entry)) == 0)
+    return npte_set_error (error, EADDRINUSE, "bind: no free port");
   entry->counters.conns_accepted = (guint64) *listen;
   d->open++;
   return TRUE;
@@ -106,7 +143,6 @@ static const NpteInfo fake_info = {
 };
 
 static FakeDriver driver;
-static PortMgr *mgr;
 
 /* The last list text that passed list_json()'s checks, and its length. */
 static char *verified;
