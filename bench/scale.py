@@ -610,7 +610,9 @@ def table(med, helpers, a, npte="npte"):
         n = med.get(npte, {}).get(key)
         for p in peers:
             pv = med.get(p, {}).get(key)
-            row.append("%.2fx" % (n / pv) if n is not None and pv and pv > 0 and n >= 0
+            # a peer value that shows as zero (pasta's RSS per port) gives no ratio
+            shown = float(f % pv) if pv is not None else 0.0
+            row.append("%.2fx" % (n / pv) if n is not None and shown > 0 and n >= 0
                        else "-")
         rows.append(row)
     w = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
