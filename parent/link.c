@@ -226,7 +226,12 @@ link_cb (struct ev_loop *loop, ev_io *w, int revents)
            * ever: fail every pending request; the pool retries later.
            */
           if (link->last_warn == 0 || ev_now (loop) - link->last_warn >= 10.0)
-            npte_warn ("bad frame from the child: %s", error->message);
+            {
+              if (g_error_matches (error, NPTE_ERROR, EMFILE))
+                npte_warn ("namespace sockets from the child were lost: %s", error->message);
+              else
+                npte_warn ("bad frame from the child: %s", error->message);
+            }
           link->last_warn = ev_now (loop);
           link_fail_pending_with (link, error);
           return;

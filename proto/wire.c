@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -702,6 +703,17 @@ proto_recv (int sock, ProtoMsg *out, GError **error)
       /* On SEQPACKET a 0-byte read is the peer's close; peers never send empty frames. */
       close_fds (fds, n_fds);
       return PROTO_RECV_EOF;
+    }
+  if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == MSG_CTRUNC && n_fds < PROTO_MAX_FDS)
+    {
+      /* Room was left for the fds, yet some were dropped: the kernel could not install them. */
+      struct rlimit rl = { 0 };
+      close_fds (fds, n_fds);
+      getrlimit (RLIMIT_NOFILE, &rl);
+      npte_set_error (error, EMFILE,
+                      "a frame's fds were dropped: this process is out of file descriptors "
+                      "(RLIMIT_NOFILE %llu)", (unsigned long long) rl.rlim_cur);
+      return PROTO_RECV_ERROR;
     }
   if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
     {
