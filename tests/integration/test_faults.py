@@ -509,7 +509,13 @@ class Misbehaviour(unittest.TestCase):
                         break
                 u.settimeout(5)
                 u.sendto(b"newest", ("127.0.0.1", self.udp))
-                self.assertEqual(u.recv(100), xor(b"newest"))
+                # An answer to a flood datagram can still be on its way: skip those.
+                got = u.recv(100)
+                for _ in range(20):
+                    if got != xor(b"x"):
+                        break
+                    got = u.recv(100)
+                self.assertEqual(got, xor(b"newest"))
             self.assertEqual(port_stats(self.n, self.udp)["connsAccepted"],
                              before["connsAccepted"] + total)
             # The oldest flow was evicted: its next datagram makes a new flow, and works.
