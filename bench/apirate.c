@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchlib.h"
+
 int main (int argc, char **argv);
 
 /* Latency histogram: 1 µs buckets up to 2 s, then one overflow bucket. */
@@ -60,14 +62,6 @@ typedef struct {
   long n;
   double sum_us, max_us;
 } Stats;
-
-static double
-now (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 static int
 dial (const char *path)
@@ -209,25 +203,17 @@ stats_add (Stats *st, double us)
 static double
 stats_pct (const Stats *st, double pct)
 {
-  long want = (long) (pct / 100.0 * (double) st->n), seen = 0;
-
-  for (long i = 0; i < HIST_BUCKETS; i++)
-    {
-      seen += st->hist[i];
-      if (seen > want)
-        return (double) i;
-    }
-  return HIST_BUCKETS - 1;
+  return bench_hist_pct (st->hist, HIST_BUCKETS, st->n, pct);
 }
 
 /* timed() - request() timed into @st; the status. */
 static int
 timed (Client *cl, Stats *st, const char *method, const char *path, const char *body)
 {
-  double t0 = now ();
+  double t0 = bench_now ();
   int status = request (cl, method, path, body);
 
-  stats_add (st, (now () - t0) * 1e6);
+  stats_add (st, (bench_now () - t0) * 1e6);
   return status;
 }
 
@@ -264,9 +250,9 @@ remove_id (Client *cl, Stats *st, long id)
 static int
 one_request (Client *cl, const char *method, const char *path, const char *body)
 {
-  double t0 = now ();
+  double t0 = bench_now ();
   int status = request (cl, method, path, body);
-  double us = (now () - t0) * 1e6;
+  double us = (bench_now () - t0) * 1e6;
 
   printf ("status %d us %.0f bytes %zu id %ld\n", status, us, status > 0 ? cl->body_len : 0,
           status > 0 ? body_id (cl) : -1L);
@@ -280,13 +266,13 @@ one_request (Client *cl, const char *method, const char *path, const char *body)
 static int
 rate (Client *cl, Stats *st, double per_s, double seconds, int lo, int hi)
 {
-  double t0 = now (), hard_end = t0 + seconds + 10;
+  double t0 = bench_now (), hard_end = t0 + seconds + 10;
   long pairs = 0, failures = 0;
 
-  while (now () < t0 + seconds && now () < hard_end)
+  while (bench_now () < t0 + seconds && bench_now () < hard_end)
     {
       double due = per_s > 0 ? t0 + (double) pairs / per_s : 0;
-      double wait = due - now ();
+      double wait = due - bench_now ();
       if (wait > 0)
         {
           struct timespec ts = { (time_t) wait, (long) ((wait - (double) (time_t) wait) * 1e9) };
@@ -297,7 +283,7 @@ rate (Client *cl, Stats *st, double per_s, double seconds, int lo, int hi)
         failures++;
       pairs++;
     }
-  double el = now () - t0;
+  double el = bench_now () - t0;
   printf ("pairs %ld seconds %.3f rate %.1f failures %ld avg_us %.1f p50_us %.0f p99_us %.0f "
           "max_us %.0f\n",
           pairs, el, (double) pairs / el, failures, st->n ? st->sum_us / (double) st->n : 0,
@@ -310,7 +296,7 @@ bulk (Client *cl, Stats *st, const char *what, long lo, long hi)
 {
   int add = strcmp (what, "add") == 0;
   long failures = 0, first = -1, last = -1;
-  double t0 = now ();
+  double t0 = bench_now ();
 
   if (!add && strcmp (what, "remove") != 0)
     return 2;
@@ -331,7 +317,7 @@ bulk (Client *cl, Stats *st, const char *what, long lo, long hi)
         failures++;
     }
   printf ("requests %ld failures %ld seconds %.3f first_id %ld last_id %ld p99_us %.0f\n",
-          hi - lo + 1, failures, now () - t0, first, last, stats_pct (st, 99));
+          hi - lo + 1, failures, bench_now () - t0, first, last, stats_pct (st, 99));
   return failures > 0 ? 1 : 0;
 }
 

@@ -46,37 +46,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchlib.h"
+
 int main (int argc, char **argv);
 
 /* Per-cycle latency histogram: 1 µs buckets up to 100 ms, then one overflow bucket. */
 #define HIST_BUCKETS 100001
-
-static double
-now (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static socklen_t
-make_addr (const char *host, int port, struct sockaddr_storage *ss)
-{
-  memset (ss, 0, sizeof *ss);
-  if (strchr (host, ':') != NULL)
-    {
-      struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) ss;
-      s6->sin6_family = AF_INET6;
-      s6->sin6_port = htons ((uint16_t) port);
-      inet_pton (AF_INET6, host, &s6->sin6_addr);
-      return sizeof *s6;
-    }
-  struct sockaddr_in *s4 = (struct sockaddr_in *) ss;
-  s4->sin_family = AF_INET;
-  s4->sin_port = htons ((uint16_t) port);
-  inet_pton (AF_INET, host, &s4->sin_addr);
-  return sizeof *s4;
-}
 
 static void
 set_timeouts (int fd)
@@ -89,23 +64,11 @@ set_timeouts (int fd)
   setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-static void
-raise_nofile (void)
-{
-  struct rlimit rl;
-
-  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
-    {
-      rl.rlim_cur = rl.rlim_max;
-      setrlimit (RLIMIT_NOFILE, &rl);
-    }
-}
-
 static int
 listen_on (const char *host, int port)
 {
   struct sockaddr_storage ss;
-  socklen_t len = make_addr (host, port, &ss);
+  socklen_t len = bench_make_addr (host, port, &ss);
   int one = 1;
   int l = socket (ss.ss_family, SOCK_STREAM, 0);
 
@@ -134,16 +97,16 @@ echo_one (int c)
 static int
 server (const char *host, int port, double seconds, int hold)
 {
-  double end = now () + seconds;
+  double end = bench_now () + seconds;
   int l, *held = NULL;
   long nheld = 0, cap = 0;
 
   if (hold)
-    raise_nofile ();
+    bench_raise_nofile ();
   l = listen_on (host, port);
   if (l < 0)
     return 1;
-  while (now () < end)
+  while (bench_now () < end)
     {
       struct pollfd pfd = { .fd = l, .events = POLLIN };
       if (poll (&pfd, 1, 200) <= 0)
@@ -194,26 +157,12 @@ one_cycle (const struct sockaddr_storage *ss, socklen_t len)
   return s;
 }
 
-static double
-hist_pct (const unsigned *hist, long n, double pct)
-{
-  long want = (long) (pct / 100.0 * (double) n), seen = 0;
-
-  for (long i = 0; i < HIST_BUCKETS; i++)
-    {
-      seen += hist[i];
-      if (seen > want)
-        return (double) i;
-    }
-  return HIST_BUCKETS - 1;
-}
-
 static int
 client (const char *host, int port, long count, double maxseconds)
 {
   struct sockaddr_storage ss;
-  socklen_t len = make_addr (host, port, &ss);
-  double t0 = now (), t1000 = 0, thead = 0, ttail = 0, deadline = t0 + maxseconds;
+  socklen_t len = bench_make_addr (host, port, &ss);
+  double t0 = bench_now (), t1000 = 0, thead = 0, ttail = 0, deadline = t0 + maxseconds;
   long head_to = count / 10, tail_from = count - count / 10, failures = 0, i;
   unsigned *hist = calloc (HIST_BUCKETS, sizeof *hist);
 
@@ -221,7 +170,7 @@ client (const char *host, int port, long count, double maxseconds)
     return 1;
   for (i = 0; i < count; i++)
     {
-      double c0 = now ();
+      double c0 = bench_now ();
       if (i == tail_from)
         ttail = c0;
       if ((i & 255) == 0 && c0 > deadline)
@@ -231,7 +180,7 @@ client (const char *host, int port, long count, double maxseconds)
         failures++;
       else
         close (s);
-      double c1 = now ();
+      double c1 = bench_now ();
       long us = (long) ((c1 - c0) * 1e6);
       hist[us < HIST_BUCKETS - 1 ? us : HIST_BUCKETS - 1]++;
       if (i + 1 == 1000)
@@ -239,7 +188,7 @@ client (const char *host, int port, long count, double maxseconds)
       if (i + 1 == head_to)
         thead = c1;
     }
-  double t = now ();
+  double t = bench_now ();
   if (ttail == 0)       /* stopped early: the tail is the last 10% done */
     {
       tail_from = i - i / 10;
@@ -249,7 +198,7 @@ client (const char *host, int port, long count, double maxseconds)
           "p50_us %.0f p99_us %.0f head %.0f\n",
           i, t1000 > 0 ? 1000 / (t1000 - t0) : 0, tail_from,
           i > tail_from ? (double) (i - tail_from) / (t - ttail) : 0, i / (t - t0), failures,
-          hist_pct (hist, i, 50), hist_pct (hist, i, 99),
+          bench_hist_pct (hist, HIST_BUCKETS, i, 50), bench_hist_pct (hist, HIST_BUCKETS, i, 99),
           thead > 0 ? (double) head_to / (thead - t0) : 0);
   free (hist);
   return failures > i / 100 ? 1 : 0;
@@ -259,15 +208,15 @@ static int
 hold (const char *host, int port, long count, double seconds)
 {
   struct sockaddr_storage ss;
-  socklen_t len = make_addr (host, port, &ss);
-  double end = now () + seconds;
+  socklen_t len = bench_make_addr (host, port, &ss);
+  double end = bench_now () + seconds;
   long failures = 0, n = 0;
   int *fds = calloc ((size_t) count, sizeof *fds);
 
   if (fds == NULL)
     return 1;
-  raise_nofile ();
-  for (long i = 0; i < count && now () < end; i++)
+  bench_raise_nofile ();
+  for (long i = 0; i < count && bench_now () < end; i++)
     {
       int s = one_cycle (&ss, len);
       if (s < 0)
@@ -277,11 +226,11 @@ hold (const char *host, int port, long count, double seconds)
     }
   printf ("held %ld failures %ld\n", n, failures);
   fflush (stdout);
-  while (now () < end)
+  while (bench_now () < end)
     {
       struct pollfd p = { .fd = 0, .events = POLLIN };
       char b[64];
-      int ms = (int) ((end - now ()) * 1000) + 1;
+      int ms = (int) ((end - bench_now ()) * 1000) + 1;
       if (poll (&p, 1, ms) > 0 && read (0, b, sizeof b) <= 0)
         break;
     }
@@ -301,7 +250,7 @@ hold (const char *host, int port, long count, double seconds)
 static int
 udp_socket (const char *host, int port, struct sockaddr_storage *ss, socklen_t *len)
 {
-  *len = make_addr (host, port, ss);
+  *len = bench_make_addr (host, port, ss);
   return socket (ss->ss_family, SOCK_DGRAM, 0);
 }
 
@@ -311,7 +260,7 @@ udp_recv (const char *host, int port, double seconds, const char *file, int rcvb
   struct sockaddr_storage ss;
   socklen_t len;
   int s = udp_socket (host, port, &ss, &len);
-  double end = now () + seconds, first = 0, last = 0;
+  double end = bench_now () + seconds, first = 0, last = 0;
   long n = 0, bytes = 0;
   int ready = 0, done = 0;
   static char bufs[UDP_BATCH][2048];
@@ -336,10 +285,10 @@ udp_recv (const char *host, int port, double seconds, const char *file, int rcvb
   setsockopt (s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (rcvbuf > 0)
     setsockopt (s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  while (!done && now () < end)
+  while (!done && bench_now () < end)
     {
       int k = recvmmsg (s, msgs, UDP_BATCH, MSG_WAITFORONE, NULL);
-      double t = now ();
+      double t = bench_now ();
       for (int i = 0; i < k; i++)
         {
           /* the datagram's real length is msg_len; buffers hold only the head */
@@ -391,11 +340,11 @@ udp_send (const char *host, int port, double rate, int dlen, double seconds, con
       return 1;
     }
   snprintf (path, sizeof path, "%s.ready", file);
-  double give_up = now () + 10;
+  double give_up = bench_now () + 10;
   buf[0] = UDP_PROBE;
   while (stat (path, &st) < 0)
     {
-      if (now () > give_up)
+      if (bench_now () > give_up)
         {
           fprintf (stderr, "connrate udp-send: the receiver never saw a probe\n");
           return 1;
@@ -413,8 +362,8 @@ udp_send (const char *host, int port, double rate, int dlen, double seconds, con
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
   const double per_s = rate / 8.0 / dlen;
-  double t0 = now (), t = t0;
-  while ((t = now ()) < t0 + seconds)
+  double t0 = bench_now (), t = t0;
+  while ((t = bench_now ()) < t0 + seconds)
     {
       long due = (long) ((t - t0) * per_s) - sent;
       if (due <= 0)
@@ -429,7 +378,7 @@ udp_send (const char *host, int port, double rate, int dlen, double seconds, con
       else if (errno == ECONNREFUSED || errno == ENOBUFS || errno == EAGAIN)
         sent += due < UDP_BATCH ? due : UDP_BATCH; /* offered, dropped on the way */
     }
-  double el = now () - t0;
+  double el = bench_now () - t0;
   usleep (200000);
   buf[0] = UDP_END;
   for (int i = 0; i < 5; i++)

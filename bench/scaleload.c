@@ -46,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchlib.h"
+
 int main (int argc, char **argv);
 
 #define MAX_EVENTS 512
@@ -58,45 +60,6 @@ int main (int argc, char **argv);
 
 /* epoll data: the fd in the low 32 bits, its kind above. */
 enum { K_TCP_LISTEN = 1, K_UDP = 2, K_CONN = 3 };
-
-static double
-now (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static socklen_t
-make_addr (const char *host, int port, struct sockaddr_storage *ss)
-{
-  memset (ss, 0, sizeof *ss);
-  if (strchr (host, ':') != NULL)
-    {
-      struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) ss;
-      s6->sin6_family = AF_INET6;
-      s6->sin6_port = htons ((uint16_t) port);
-      inet_pton (AF_INET6, host, &s6->sin6_addr);
-      return sizeof *s6;
-    }
-  struct sockaddr_in *s4 = (struct sockaddr_in *) ss;
-  s4->sin_family = AF_INET;
-  s4->sin_port = htons ((uint16_t) port);
-  inet_pton (AF_INET, host, &s4->sin_addr);
-  return sizeof *s4;
-}
-
-static void
-raise_nofile (void)
-{
-  struct rlimit rl;
-
-  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
-    {
-      rl.rlim_cur = rl.rlim_max;
-      setrlimit (RLIMIT_NOFILE, &rl);
-    }
-}
 
 static int
 add_fd (int ep, int fd, int kind, uint32_t events)
@@ -136,7 +99,7 @@ static int
 listen_one (int ep, const char *host, int port, int type)
 {
   struct sockaddr_storage ss;
-  socklen_t len = make_addr (host, port, &ss);
+  socklen_t len = bench_make_addr (host, port, &ss);
   int one = 1;
   int fd = socket (ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
@@ -217,14 +180,14 @@ static int
 range_server (const char *host, int lo, int hi, const char *protos, double seconds)
 {
   int tcp = strstr (protos, "tcp") != NULL, udp = strstr (protos, "udp") != NULL;
-  double end = now () + seconds;
+  double end = bench_now () + seconds;
   int inherited = close_inherited ();
   int ep = epoll_create1 (EPOLL_CLOEXEC);
   struct epoll_event evs[MAX_EVENTS];
 
   if (inherited > 0)
     fprintf (stderr, "scaleload range-server: closed %d inherited fds\n", inherited);
-  raise_nofile ();
+  bench_raise_nofile ();
   if (ep < 0 || lo < 1 || hi > 65535 || lo > hi || (!tcp && !udp))
     {
       fprintf (stderr, "scaleload range-server: bad arguments\n");
@@ -237,7 +200,7 @@ range_server (const char *host, int lo, int hi, const char *protos, double secon
         fprintf (stderr, "scaleload range-server: port %d: %s\n", p, strerror (errno));
         return 1;
       }
-  while (now () < end)
+  while (bench_now () < end)
     {
       int n = epoll_wait (ep, evs, MAX_EVENTS, 200);
       for (int i = 0; i < n; i++)
@@ -253,7 +216,7 @@ static int
 probe_once (const char *host, int port, int udp)
 {
   struct sockaddr_storage ss;
-  socklen_t len = make_addr (host, port, &ss);
+  socklen_t len = bench_make_addr (host, port, &ss);
   int fd = socket (ss.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
   const struct timeval tv = { .tv_usec = 300000 };
   char b = 'p';
@@ -274,7 +237,7 @@ static int
 probe (const char *host, const char *proto, double seconds, const char *list)
 {
   int udp = strcmp (proto, "udp") == 0;
-  double end = now () + seconds, done = 0;
+  double end = bench_now () + seconds, done = 0;
   int *ports = NULL, n = 0, ok = 0, failed = 0;
   char *copy = strdup (list), *save = NULL;
 
@@ -299,7 +262,7 @@ probe (const char *host, const char *proto, double seconds, const char *list)
               answered = 1;
               break;
             }
-          if (now () > end)
+          if (bench_now () > end)
             break;
           usleep (20000);
         }
@@ -310,7 +273,7 @@ probe (const char *host, const char *proto, double seconds, const char *list)
           continue;
         }
       ok++;
-      done = now ();
+      done = bench_now ();
     }
   printf ("ok %d failed %d done_mono %.6f\n", ok, failed, done);
   free (ports);
@@ -370,7 +333,7 @@ static void
 send_msg (Load *ld, Conn *c, int next_state)
 {
   c->got = 0;
-  c->sent_at = now ();
+  c->sent_at = bench_now ();
   if (write_all (c->fd, ld->msg, (size_t) ld->len) < 0)
     {
       lose (ld, c);
@@ -448,22 +411,8 @@ conn_event (Load *ld, long i, uint32_t events, int timing)
   if (c->state == 1)
     ld->established++;
   else if (timing)
-    record (ld, (now () - c->sent_at) * 1e6);
+    record (ld, (bench_now () - c->sent_at) * 1e6);
   c->state = 2;
-}
-
-static double
-hist_pct (const unsigned *hist, long n, double pct)
-{
-  long want = (long) (pct / 100.0 * (double) n), seen = 0;
-
-  for (long i = 0; i < HIST_BUCKETS; i++)
-    {
-      seen += hist[i];
-      if (seen > want)
-        return (double) i;
-    }
-  return HIST_BUCKETS - 1;
 }
 
 /* pump() - handle the events that come within @seconds (waiting to the microsecond). */
@@ -488,9 +437,9 @@ pump (Load *ld, double seconds, int timing)
 static void
 connect_all (Load *ld)
 {
-  double give_up = now () + 10 + (double) ld->count / 1000;
+  double give_up = bench_now () + 10 + (double) ld->count / 1000;
 
-  while (now () < give_up)
+  while (bench_now () < give_up)
     {
       start_connects (ld);
       if (ld->next_connect == ld->count && ld->established + ld->connect_failed + ld->lost
@@ -512,13 +461,13 @@ connect_all (Load *ld)
 static void
 run_rounds (Load *ld, double seconds, double interval)
 {
-  double t0 = now (), end = t0 + seconds, step = interval / (double) ld->count;
+  double t0 = bench_now (), end = t0 + seconds, step = interval / (double) ld->count;
   long slot = 0;
 
-  while (now () < end)
+  while (bench_now () < end)
     {
       double due = t0 + (double) slot * step;
-      while (due <= now () && due < end)
+      while (due <= bench_now () && due < end)
         {
           Conn *c = &ld->conns[slot % ld->count];
           if (c->state == 2)
@@ -528,11 +477,11 @@ run_rounds (Load *ld, double seconds, double interval)
           slot++;
           due = t0 + (double) slot * step;
         }
-      pump (ld, due - now (), 1);
+      pump (ld, due - bench_now (), 1);
     }
-  double drain_end = now () + DRAIN_SECONDS;
+  double drain_end = bench_now () + DRAIN_SECONDS;
   long waiting = 1;
-  while (waiting > 0 && now () < drain_end)
+  while (waiting > 0 && bench_now () < drain_end)
     {
       pump (ld, 0.05, 1);
       waiting = 0;
@@ -549,7 +498,7 @@ echo_load (const char *host, int port, long count, double seconds, double interv
 {
   Load ld = { .count = count, .len = len };
 
-  raise_nofile ();
+  bench_raise_nofile ();
   if (count < 1 || len < 1 || len > MAX_LEN || interval_ms <= 0)
     {
       fprintf (stderr, "scaleload echo-load: bad arguments\n");
@@ -561,7 +510,7 @@ echo_load (const char *host, int port, long count, double seconds, double interv
   if (ld.conns == NULL || ld.hist == NULL || ld.ep < 0)
     return 1;
   memset (ld.msg, 'm', sizeof ld.msg);
-  ld.sslen = make_addr (host, port, &ld.ss);
+  ld.sslen = bench_make_addr (host, port, &ld.ss);
   for (long i = 0; i < count; i++)
     ld.conns[i].fd = -1;
   connect_all (&ld);
@@ -569,8 +518,8 @@ echo_load (const char *host, int port, long count, double seconds, double interv
   printf ("conns %ld established %ld connect_failed %ld lost %ld msgs %ld late %ld avg_us %.1f "
           "p50_us %.0f p99_us %.0f max_us %.0f\n",
           count, ld.established, ld.connect_failed, ld.lost, ld.msgs, ld.late,
-          ld.msgs ? ld.sum_us / (double) ld.msgs : 0, hist_pct (ld.hist, ld.msgs, 50),
-          hist_pct (ld.hist, ld.msgs, 99), ld.max_us);
+          ld.msgs ? ld.sum_us / (double) ld.msgs : 0, bench_hist_pct (ld.hist, HIST_BUCKETS, ld.msgs, 50),
+          bench_hist_pct (ld.hist, HIST_BUCKETS, ld.msgs, 99), ld.max_us);
   for (long i = 0; i < count; i++)
     if (ld.conns[i].fd >= 0)
       close (ld.conns[i].fd);
