@@ -268,8 +268,14 @@ class SandboxCase(unittest.TestCase):
     def tearDown(self):
         subprocess.run(["rm", "-rf", self.tmp])
 
+    def wait_seccomp(self, pid):
+        """The parent confines itself after its ports listen and (run) after START: a
+        connection or the payload can come first. Its loop, and --ready-fd, come after."""
+        wait_for(lambda: status(pid)["Seccomp"] == "2", 20, "the seccomp filter of %d" % pid)
+
     def assert_sandboxed(self, pid, rootless=not ROOT):
         """NoNewPrivs, seccomp, the kept capabilities, and a root with only /etc, read-only."""
+        self.wait_seccomp(pid)
         st = status(pid)
         self.assertEqual(st["NoNewPrivs"], "1")
         self.assertEqual(st["Seccomp"], "2")
@@ -543,6 +549,7 @@ class Attach(SandboxCase):
         # No id map: the server there has no capability (port 8080, not 80).
         _, tpid, _ = self.target(["-U", "-n"], 8080)
         p, sd, port, ppid = self.attach(tpid, 8080)
+        self.wait_seccomp(ppid)
         st = status(ppid)
         self.assertEqual((st["NoNewPrivs"], st["Seccomp"]), ("1", "2"))
         self.assertIn("usr", os.listdir("/proc/%d/root" % ppid))
