@@ -31,6 +31,8 @@
 #define TCP_MOVE_BUDGET_PIPES 1
 /* A direction that filled its whole pipe this many times is bulk: its pipe grows. */
 #define TCP_BULK_FILLS 2
+/* A wake-up that moved at least this much is throughput-bound work (busypoll.h). */
+#define TCP_BUSY_BULK_BYTES 65536
 
 typedef struct TcpPort TcpPort;
 typedef struct TcpConn TcpConn;
@@ -244,12 +246,17 @@ dir_pump (TcpConn *c, TcpDir *d)
           return FALSE;
         }
     }
+  const guint64 before = *d->bytes;
   int err = dir_move (c, d);
   if (err != 0)
     {
       conn_error (c, "splice", err);
       return FALSE;
     }
+  if (d->bulk || *d->bytes - before >= TCP_BUSY_BULK_BYTES)
+    busypoll_bulk (c->port->b->config.busy);
+  else
+    busypoll_kick (c->port->b->config.busy);
   /*
    * An empty pipe goes back to the spares, so idle connections hold none; a bulk flow keeps
    * its grown pipe (an empty pipe holds no pages, only its place in the user's pipe budget).
@@ -506,6 +513,7 @@ accept_cb (struct ev_loop *loop, ev_io *w, int revents)
 {
   TcpPort *port = w->data;
 
+  busypoll_kick (port->b->config.busy);
   for (int i = 0; i < TCP_ACCEPT_BATCH; i++)
     {
       struct sockaddr_storage client;

@@ -157,6 +157,22 @@ flow_send (UdpFlow *f, const void *data, size_t len)
 /**
  * reply_cb() - datagrams from the server go back to the flow's client
  */
+/**
+ * udp_busy() - tell busy polling what one wake-up moved
+ * @b: driver
+ * @count: datagrams it moved
+ *
+ * A full batch is a flood (throughput-bound); fewer are requests and answers.
+ */
+static void
+udp_busy (Builtin *b, int count)
+{
+  if (count >= BUILTIN_UDP_BATCH)
+    busypoll_bulk (b->config.busy);
+  else
+    busypoll_kick (b->config.busy);
+}
+
 static void
 reply_cb (struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -164,6 +180,7 @@ reply_cb (struct ev_loop *loop, ev_io *w, int revents)
   UdpPort *port = f->port;
   struct mmsghdr msgs[BUILTIN_UDP_BATCH];
   struct iovec iov[BUILTIN_UDP_BATCH];
+  int moved = 0;
 
   for (int i = 0; i < BUILTIN_UDP_BATCH; i++)
     {
@@ -185,6 +202,7 @@ reply_cb (struct ev_loop *loop, ev_io *w, int revents)
       int n = recvmmsg (f->fd, msgs, BUILTIN_UDP_BATCH, MSG_DONTWAIT, NULL);
       if (n <= 0)
         break; /* EAGAIN, or ECONNREFUSED from a closed server port */
+      moved += n;
       for (int i = 0; i < n; i++)
         {
           iov[i].iov_len = msgs[i].msg_len;
@@ -199,6 +217,7 @@ reply_cb (struct ev_loop *loop, ev_io *w, int revents)
       if (n < BUILTIN_UDP_BATCH)
         break;
     }
+  udp_busy (port->b, moved);
 }
 
 /**
@@ -370,6 +389,7 @@ listener_cb (struct ev_loop *loop, ev_io *w, int revents)
   struct iovec iov[BUILTIN_UDP_BATCH];
   struct sockaddr_storage from[BUILTIN_UDP_BATCH];
   UdpKey keys[BUILTIN_UDP_BATCH];
+  int moved = 0;
 
   for (int round = 0; round < UDP_ROUNDS; round++)
     {
@@ -385,7 +405,8 @@ listener_cb (struct ev_loop *loop, ev_io *w, int revents)
         }
       int n = recvmmsg (port->lfd, msgs, BUILTIN_UDP_BATCH, MSG_DONTWAIT, NULL);
       if (n <= 0)
-        return;
+        break;
+      moved += n;
       for (int i = 0; i < n; i++)
         key_from_sockaddr (&from[i], &keys[i]);
       /* Runs of datagrams from one client go to its flow in one sendmmsg(). */
@@ -398,8 +419,9 @@ listener_cb (struct ev_loop *loop, ev_io *w, int revents)
           deliver (port, f, &msgs[start], (unsigned int) (end - start));
         }
       if (n < BUILTIN_UDP_BATCH)
-        return;
+        break;
     }
+  udp_busy (port->b, moved);
 }
 
 static void

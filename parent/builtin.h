@@ -5,6 +5,7 @@
 #include <ev.h>
 #include <glib.h>
 
+#include "busypoll.h"
 #include "pool.h"
 #include "portmgr.h"
 
@@ -23,6 +24,8 @@ typedef struct {
   double udp_idle_timeout;    /* seconds without traffic either way */
   gboolean preserve_source;   /* bind namespace sockets to the client's address (the child set
                                  up source routing, see child/srcroute.h) */
+  BusyPoll *busy;             /* told about latency- and throughput-bound work (borrowed;
+                                 NULL: none) */
 } BuiltinConfig;
 
 #define BUILTIN_UDP_MAX_FLOWS_DEFAULT 4096

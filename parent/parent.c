@@ -62,6 +62,7 @@ typedef struct {
   struct ev_loop *loop;
   ChildLink *link;
   NsPool *pool;
+  BusyPoll *busy;
   Builtin *builtin;
   int tapfd;
   SlirpNet *slirp;
@@ -552,9 +553,12 @@ start_serving (Parent *p, GError **error)
   p->loop = ev_default_loop (EVFLAG_AUTO);
   p->link = childlink_new (p->loop, p->sock, &parent_link_events, p);
   p->pool = nspool_new (p->link);
+  p->busy = busypoll_new (p->loop, p->opts->busy_poll_us < 0 ? BUSYPOLL_DEFAULT_US
+                                                              : (guint) p->opts->busy_poll_us);
   if (p->opts->net != NULL)
     {
-      p->slirp = slirpnet_new (p->loop, npte_steal_fd (&p->tapfd), p->opts->net, error);
+      p->slirp = slirpnet_new (p->loop, npte_steal_fd (&p->tapfd), p->opts->net, p->busy,
+                               error);
       if (p->slirp == NULL)
         return FALSE;
     }
@@ -564,6 +568,7 @@ start_serving (Parent *p, GError **error)
         .udp_max_flows = BUILTIN_UDP_MAX_FLOWS_DEFAULT,
         .udp_idle_timeout = BUILTIN_UDP_IDLE_TIMEOUT_DEFAULT,
         .preserve_source = p->srcroute,
+        .busy = p->busy,
       };
       p->builtin = builtin_new (p->loop, p->pool, &bc);
       p->mgr = portmgr_new (&builtin_ops, p->builtin);
@@ -633,6 +638,7 @@ teardown (Parent *p)
   g_clear_pointer (&p->mgr, portmgr_free);
   g_clear_pointer (&p->builtin, builtin_free);
   g_clear_pointer (&p->slirp, slirpnet_free);
+  g_clear_pointer (&p->busy, busypoll_free);
   npte_close_fdp (&p->tapfd);
   g_clear_pointer (&p->info_dns[0], g_free);
   g_clear_pointer (&p->info_dns[1], g_free);

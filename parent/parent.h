@@ -24,6 +24,7 @@ typedef struct {
   const char *s4n_api_socket; /* also serve slirp4netns' JSON API here (--net=slirp) */
   gboolean source_loopback;  /* --source-address=loopback: do not preserve client addresses */
   gboolean no_sandbox;       /* --no-sandbox: the parent is not confined after set-up */
+  int busy_poll_us;          /* --busy-poll limit in microseconds, 0: off, < 0: the default */
   /* npte slirp4netns: slirp4netns' JSON API on api_socket (none if NULL) instead of the REST
    * API, and no state dir */
   gboolean slirp4netns;

@@ -60,6 +60,8 @@ struct SlirpNet {
   guint8 *frame;
   gsize frame_size;
   gboolean drop_logged;
+  BusyPoll *busy;
+  guint sent;         /* frames written to the TAP in this loop iteration */
 };
 
 static int64_t
@@ -77,6 +79,7 @@ cb_send_packet (const void *buf, size_t len, void *opaque)
   SlirpNet *net = opaque;
   ssize_t n;
 
+  net->sent++;
   do
     n = write (net->tapfd, buf, len);
   while (n < 0 && errno == EINTR);
@@ -309,9 +312,21 @@ check_cb (struct ev_loop *loop, ev_check *w, int revents)
 {
   SlirpNet *net = w->data;
 
+  gboolean active = net->sent > 0;
+
   slirp_pollfds_poll (net->slirp, 0, get_revents, net);
   for (guint i = 0; i < net->order->len; i++)
-    ((PollSlot *) g_ptr_array_index (net->order, i))->revents = 0;
+    {
+      PollSlot *slot = g_ptr_array_index (net->order, i);
+      active = active || slot->revents != 0;
+      slot->revents = 0;
+    }
+  /* A full TAP batch's worth of frames out in one iteration is a bulk download. */
+  if (net->sent >= SLIRP_TAP_BATCH)
+    busypoll_bulk (net->busy);
+  else if (active)
+    busypoll_kick (net->busy);
+  net->sent = 0;
 }
 
 static void
@@ -325,17 +340,24 @@ tap_cb (struct ev_loop *loop, ev_io *w, int revents)
 {
   SlirpNet *net = w->data;
 
-  for (int i = 0; i < SLIRP_TAP_BATCH; i++)
+  int i;
+
+  for (i = 0; i < SLIRP_TAP_BATCH; i++)
     {
       ssize_t n = read (net->tapfd, net->frame, net->frame_size);
       if (n <= 0)
         {
           if (n < 0 && errno != EAGAIN && errno != EINTR)
             npte_warn ("slirp: read from the TAP device: %s", g_strerror (errno));
-          return;
+          break;
         }
       slirp_input (net->slirp, net->frame, (int) n);
     }
+  /* A full batch is a bulk upload; fewer frames are requests, answers and ACKs. */
+  if (i == SLIRP_TAP_BATCH)
+    busypoll_bulk (net->busy);
+  else
+    busypoll_kick (net->busy);
 }
 
 /**
@@ -370,12 +392,14 @@ make_config (SlirpNet *net, SlirpConfig *sc)
 }
 
 SlirpNet *
-slirpnet_new (struct ev_loop *loop, int tapfd, const NetCfg *cfg, GError **error)
+slirpnet_new (struct ev_loop *loop, int tapfd, const NetCfg *cfg, BusyPoll *busy,
+              GError **error)
 {
   SlirpNet *net = g_new0 (SlirpNet, 1);
   SlirpConfig sc;
 
   net->loop = loop;
+  net->busy = busy;
   net->tapfd = tapfd;
   net->cfg = *cfg;
   net->slots = g_hash_table_new_full (NULL, NULL, NULL, g_free);

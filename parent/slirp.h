@@ -4,8 +4,10 @@
 
 #include <ev.h>
 #include <glib.h>
+
 #include <libslirp.h>
 
+#include "busypoll.h"
 #include "netcfg.h"
 #include "portmgr.h"
 
@@ -21,11 +23,13 @@ typedef struct SlirpNet SlirpNet;
  * @loop: the parent's loop
  * @tapfd: the TAP device from the child (owned by the result)
  * @cfg: addressing and behaviour (copied)
+ * @busy: told about latency- and throughput-bound work (borrowed, may be NULL)
  * @error: error when libslirp refuses the configuration
  *
  * Return: (transfer full) the network, or NULL.
  */
-SlirpNet *slirpnet_new (struct ev_loop *loop, int tapfd, const NetCfg *cfg, GError **error);
+SlirpNet *slirpnet_new (struct ev_loop *loop, int tapfd, const NetCfg *cfg, BusyPoll *busy,
+                        GError **error);
 void slirpnet_free (SlirpNet *net);
 
 /* slirpnet_slirp() - the libslirp instance (for the slirp port driver). */

@@ -404,7 +404,7 @@ cmd_slirp4netns (int argc, char **argv)
 {
   S4nArgs a = { .prog = argv[0],
                 .run = { .port_driver = "slirp", .ready_fd = -1, .exit_fd = -1,
-                         .slirp4netns = TRUE } };
+                         .slirp4netns = TRUE, .busy_poll_us = -1 } };
   g_autoptr (GError) error = NULL;
   int c;
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "busypoll.h"
 #include "commands.h"
 #include "config.h"
 #include "launch.h"
@@ -51,6 +52,8 @@ static const char usage_text[] =
   "                          (builtin driver); loopback: they see 127.0.0.1 / ::1\n"
   "      --userns-path PATH  (attach) the user namespace to join, default the PID's\n"
   "      --no-sandbox        do not confine npte once it is set up (see docs/security.md)\n"
+  "      --busy-poll USEC    after a small message or a new connection, poll for up to USEC\n"
+  "                          microseconds before sleeping (default 200, 0: off)\n"
   "      --debug             debug logging\n"
   "\n"
   "With --net=slirp (defaults as slirp4netns):\n"
@@ -121,11 +124,31 @@ parse_fd_option (const char *name, const char *text)
   return fd;
 }
 
+/**
+ * parse_busy_poll() - the --busy-poll value: microseconds, 0..BUSYPOLL_MAX_US
+ * @text: the value
+ *
+ * Return: the limit (exits 2 when bad).
+ */
+static int
+parse_busy_poll (const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 us;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 0, BUSYPOLL_MAX_US, &us, &error))
+    {
+      fprintf (stderr, "npte: invalid --busy-poll \"%s\": %s\n", text, error->message);
+      exit (2);
+    }
+  return (int) us;
+}
+
 enum {
   OPT_NET = 256, OPT_PORT_DRIVER, OPT_STATE_DIR, OPT_READY_FD, OPT_EXIT_FD, OPT_DEBUG,
   OPT_MTU, OPT_CIDR, OPT_CIDR6, OPT_IPV6, OPT_DISABLE_HOST_LOOPBACK, OPT_DISABLE_DNS,
   OPT_OUTBOUND, OPT_OUTBOUND6, OPT_MAC, OPT_IFNAME, OPT_USERNS_PATH, OPT_API_SOCKET,
-  OPT_SOURCE_ADDRESS, OPT_S4N_API_SOCKET, OPT_NO_SANDBOX,
+  OPT_SOURCE_ADDRESS, OPT_S4N_API_SOCKET, OPT_NO_SANDBOX, OPT_BUSY_POLL,
 };
 
 static const struct option run_options[] = {
@@ -153,6 +176,7 @@ static const struct option run_options[] = {
   { "source-address", required_argument, NULL, OPT_SOURCE_ADDRESS },
   { "slirp4netns-api-socket", required_argument, NULL, OPT_S4N_API_SOCKET },
   { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+  { "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'v' },
   { NULL, 0, NULL, 0 },
@@ -245,6 +269,7 @@ apply_option (RunArgs *ra, int c, GArray *publish)
     case OPT_EXIT_FD: ra->run.exit_fd = parse_fd_option ("--exit-fd", optarg); break;
     case OPT_DEBUG: ra->run.debug = TRUE; break;
     case OPT_NO_SANDBOX: ra->run.no_sandbox = TRUE; break;
+    case OPT_BUSY_POLL: ra->run.busy_poll_us = parse_busy_poll (optarg); break;
     case OPT_USERNS_PATH: ra->run.userns_path = optarg; break;
     case OPT_S4N_API_SOCKET:
       if (optarg[0] == '\0' || strlen (optarg) >= 108)
@@ -307,7 +332,8 @@ static int
 cmd_run (int argc, char **argv)
 {
   g_autoptr (GArray) publish = g_array_new (FALSE, TRUE, sizeof (PortSpec));
-  RunArgs ra = { .run = { .port_driver = "builtin", .ready_fd = -1, .exit_fd = -1 } };
+  RunArgs ra = { .run = { .port_driver = "builtin", .ready_fd = -1, .exit_fd = -1,
+                          .busy_poll_us = -1 } };
   int c;
 
   netcfg_init_defaults (&ra.net);
@@ -353,7 +379,8 @@ static int
 cmd_attach (int argc, char **argv)
 {
   g_autoptr (GArray) publish = g_array_new (FALSE, TRUE, sizeof (PortSpec));
-  RunArgs ra = { .run = { .port_driver = "builtin", .ready_fd = -1, .exit_fd = -1 },
+  RunArgs ra = { .run = { .port_driver = "builtin", .ready_fd = -1, .exit_fd = -1,
+                          .busy_poll_us = -1 },
                  .net_name = "slirp" };
   guint64 pid;
   int c;

@@ -109,6 +109,11 @@ class RunBasic(unittest.TestCase):
             (["run", "--ready-fd", "999", "--", "true"], "invalid --ready-fd"),
             (["run", "--state-dir", "", "--", "true"], "state-dir"),
             (["run", "--port-driver", "none", "-p", "8080:80/tcp", "--", "true"], "port driver"),
+            (["run", "--busy-poll", "abc", "--", "true"], "invalid --busy-poll"),
+            (["run", "--busy-poll", "-1", "--", "true"], "invalid --busy-poll"),
+            (["run", "--busy-poll", "1000001", "--", "true"], "invalid --busy-poll"),
+            (["run", "--busy-poll", "", "--", "true"], "invalid --busy-poll"),
+            (["run", "--busy-poll", "1e3", "--", "true"], "invalid --busy-poll"),
             (["run", "--bogus", "--", "true"], "unrecognized option"),
             (["frobnicate"], "unknown command"),
         ]

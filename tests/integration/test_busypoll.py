@@ -1,0 +1,105 @@
+"""Busy polling (--busy-poll): traffic is right with it off, default and at the largest
+window; it spins for request/response traffic and stops by itself, so an idle npte uses no
+CPU; the slirp network spins too."""
+import os
+import re
+import socket
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from npte_test import (Npte, free_port, run_tests, tcp_exchange, udp_exchange,  # noqa: E402
+                       xor)
+
+SUMMARY = re.compile(r"busy polling: (\d+) polls without sleeping, (\d+) hits, (\d+) misses, "
+                     r"(\d+) pauses")
+
+
+def ping_pong(port, rounds, size=64, timeout=20):
+    """rounds small request/response exchanges on one connection; all replies checked."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(rounds):
+            msg = (b"%08d" % i) * (size // 8)
+            s.sendall(msg)
+            got = b""
+            while len(got) < len(msg):
+                d = s.recv(len(msg) - len(got))
+                if not d:
+                    raise AssertionError("connection closed after %d rounds" % i)
+                got += d
+            if got != xor(msg):
+                raise AssertionError("round %d: wrong reply" % i)
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class BusyPoll(unittest.TestCase):
+    def run_traffic(self, extra):
+        tp, up = free_port(), free_port(socket.SOCK_DGRAM)
+        with Npte(publish=["127.0.0.1:%d:80/tcp" % tp, "127.0.0.1:%d:53/udp" % up],
+                  tcp=["127.0.0.1:80"], udp=["127.0.0.1:53"],
+                  extra=["--debug"] + extra) as n:
+            ping_pong(tp, 500)
+            for i in range(50):
+                data = os.urandom(100 + i)
+                reply, _ = tcp_exchange("127.0.0.1", tp, data)
+                self.assertEqual(reply, xor(data))
+            data = os.urandom(4 << 20)
+            reply, _ = tcp_exchange("127.0.0.1", tp, data, timeout=60)
+            self.assertTrue(reply == xor(data), "bulk payload corrupted")
+            for i in range(50):
+                data = ("dgram %d" % i).encode()
+                self.assertEqual(udp_exchange("127.0.0.1", up, data), xor(data))
+            code, _, err = n.stop()
+            self.assertEqual(code, 143, err)
+            return SUMMARY.search(err), err
+
+    def test_off_logs_nothing(self):
+        summary, err = self.run_traffic(["--busy-poll=0"])
+        self.assertIsNone(summary, err)
+
+    def test_default_spins_for_request_response(self):
+        summary, err = self.run_traffic([])
+        self.assertIsNotNone(summary, err)
+        polls, hits = int(summary.group(1)), int(summary.group(2))
+        # 500 round trips on one connection with gaps far below 200 us: most are caught.
+        self.assertGreater(polls, 0, err)
+        self.assertGreater(hits, 100, err)
+
+    def test_largest_window(self):
+        summary, err = self.run_traffic(["--busy-poll=1000000"])
+        self.assertIsNotNone(summary, err)
+        self.assertGreater(int(summary.group(2)), 100, err)
+
+    def test_idle_after_traffic_uses_no_cpu(self):
+        tp = free_port()
+        with Npte(publish=["127.0.0.1:%d:80/tcp" % tp], tcp=["127.0.0.1:80"],
+                  extra=["--busy-poll=1000000"]) as n:
+            ping_pong(tp, 300)
+            # The last spin ends within its window (1 s here); then npte sleeps.
+            time.sleep(1.5)
+            before = cpu_seconds(n.proc.pid)
+            time.sleep(1.0)
+            used = cpu_seconds(n.proc.pid) - before
+            self.assertLess(used, 0.1, "npte used %.2f s of CPU in 1 s while idle" % used)
+
+    def test_slirp_network_spins(self):
+        tp = free_port()
+        with Npte(publish=["127.0.0.1:%d:80/tcp" % tp], tcp=["0.0.0.0:80"],
+                  extra=["--net=slirp", "--port-driver=slirp", "--debug"]) as n:
+            ping_pong(tp, 300)
+            code, _, err = n.stop()
+            self.assertEqual(code, 143, err)
+        summary = SUMMARY.search(err)
+        self.assertIsNotNone(summary, err)
+        self.assertGreater(int(summary.group(2)), 50, err)
+
+
+if __name__ == "__main__":
+    run_tests()
