@@ -41,6 +41,7 @@ typedef struct {
   int src;
   int dst;
   BuiltinPipe pipe;
+  gboolean moved_last;  /* this direction moved bytes more recently than the other */
   size_t pending;       /* bytes in the pipe */
   gboolean eof;         /* src sent FIN */
   gboolean shut;        /* FIN passed on to dst */
@@ -223,6 +224,35 @@ dir_move (TcpConn *c, TcpDir *d)
 static void conn_watch (TcpConn *c);
 
 /**
+ * dir_busy() - tell busy polling what one wake-up of @d moved
+ * @c: connection
+ * @d: direction
+ * @moved: bytes it passed on
+ *
+ * A large move, or a direction whose pipe grew, is bulk. Small messages that take turns
+ * (request, response, request...) are latency-bound: the next one is likely soon. Small
+ * messages that keep going the same way are a stream: spinning between them would only take
+ * CPU from the two ends. Wake-ups that moved nothing (a FIN, a connection completing) are
+ * latency-bound too.
+ */
+static void
+dir_busy (TcpConn *c, TcpDir *d, guint64 moved)
+{
+  BusyPoll *busy = c->port->b->config.busy;
+  TcpDir *other = d == &c->up ? &c->down : &c->up;
+
+  if (d->bulk || moved >= TCP_BUSY_BULK_BYTES || (moved > 0 && d->moved_last))
+    busypoll_bulk (busy);
+  else
+    busypoll_kick (busy);
+  if (moved > 0)
+    {
+      d->moved_last = TRUE;
+      other->moved_last = FALSE;
+    }
+}
+
+/**
  * dir_pump() - move data for one direction and set its watchers
  * @c: connection
  * @d: direction
@@ -253,10 +283,7 @@ dir_pump (TcpConn *c, TcpDir *d)
       conn_error (c, "splice", err);
       return FALSE;
     }
-  if (d->bulk || *d->bytes - before >= TCP_BUSY_BULK_BYTES)
-    busypoll_bulk (c->port->b->config.busy);
-  else
-    busypoll_kick (c->port->b->config.busy);
+  dir_busy (c, d, *d->bytes - before);
   /*
    * An empty pipe goes back to the spares, so idle connections hold none; a bulk flow keeps
    * its grown pipe (an empty pipe holds no pages, only its place in the user's pipe budget).
