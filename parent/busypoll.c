@@ -120,10 +120,10 @@ idle_cb (struct ev_loop *loop, ev_idle *w, int revents)
 }
 
 /**
- * busypoll_new() - adaptive busy polling for @loop
+ * busypoll_new() - busy polling for @loop
  * @loop: the loop
- * @limit_us: largest spin window in microseconds; 0 turns busy polling off (kicks cost a
- *            comparison)
+ * @limit_us: the spin window in microseconds (at most BUSYPOLL_MAX_US); 0 turns busy polling
+ *            off (kicks then cost a comparison)
  *
  * Return: (transfer full) the poller.
  */

@@ -6,7 +6,7 @@
 #include <glib.h>
 
 /*
- * Adaptive busy polling of the parent's loop (docs/performance.md, "Busy polling").
+ * Busy polling of the parent's loop (docs/performance.md, "Busy polling").
  *
  * A relay wakes up for every message it passes on; on a virtual machine each wake-up of a
  * sleeping process costs more than the work it does. After latency-bound work (a small

@@ -68,14 +68,16 @@ class BusyPoll(unittest.TestCase):
         summary, err = self.run_traffic([])
         self.assertIsNotNone(summary, err)
         polls, hits = int(summary.group(1)), int(summary.group(2))
-        # 500 round trips on one connection with gaps far below 200 us: most are caught.
+        # 500 round trips on one connection: on a quiet machine most gaps are far below 200 us,
+        # under load (a CI run beside other jobs, sanitizers) fewer; at least some are caught.
         self.assertGreater(polls, 0, err)
-        self.assertGreater(hits, 100, err)
+        self.assertGreater(hits, 0, err)
 
     def test_largest_window(self):
+        # A 1 s window catches every gap of the 500 round trips, however slow the machine.
         summary, err = self.run_traffic(["--busy-poll=1000000"])
         self.assertIsNotNone(summary, err)
-        self.assertGreater(int(summary.group(2)), 100, err)
+        self.assertGreater(int(summary.group(2)), 400, err)
 
     def test_idle_after_traffic_uses_no_cpu(self):
         tp = free_port()
@@ -92,13 +94,15 @@ class BusyPoll(unittest.TestCase):
     def test_slirp_network_spins(self):
         tp = free_port()
         with Npte(publish=["127.0.0.1:%d:80/tcp" % tp], tcp=["0.0.0.0:80"],
-                  extra=["--net=slirp", "--port-driver=slirp", "--debug"]) as n:
+                  extra=["--net=slirp", "--port-driver=slirp", "--debug",
+                         "--busy-poll=1000000"]) as n:
             ping_pong(tp, 300)
             code, _, err = n.stop()
             self.assertEqual(code, 143, err)
         summary = SUMMARY.search(err)
         self.assertIsNotNone(summary, err)
-        self.assertGreater(int(summary.group(2)), 50, err)
+        # The TAP frames and host socket events of 300 round trips, each found by a spin.
+        self.assertGreater(int(summary.group(2)), 250, err)
 
 
 if __name__ == "__main__":
