@@ -57,12 +57,14 @@ METRICS = [
     ("udp1w_loss_pct", "UDP one-way loss, %", "%.1f", "lo"),
     ("rtt_avg_us", "TCP RTT avg, us", "%.1f", "lo"),
     ("rtt_p99_us", "TCP RTT p99, us", "%.1f", "lo"),
+    ("rtt_cpu_pct", "helper CPU %, RTT test", "%.0f", "lo"),
     ("conn_total", "conn/s, all cycles", "%.0f", "hi"),
     ("conn_first1000", "conn/s, first 1 000", "%.0f", "hi"),
     ("conn_tail", "conn/s, cycles 90-100 %", "%.0f", "hi"),
     ("conn_flat_pct", "conn/s tail vs first 1 000, %", "%+.1f", None),
     ("conn_p99_us", "conn cycle p99, us", "%.0f", "lo"),
     ("conn_failures", "conn failures", "%.0f", "lo"),
+    ("conn_cpu_us", "helper CPU us per conn cycle", "%.1f", "lo"),
     ("peak_rss_mib", "helper peak RSS (VmHWM), MiB", "%.1f", "lo"),
     ("tcp_hwm_mib", "helper VmHWM in the TCP test, MiB", "%.1f", "lo"),
     ("idle_held", "idle connections held", "%.0f", "hi"),
@@ -508,12 +510,16 @@ def sc_rtt(ctx, kind, a):
     with Helper(ctx, kind, ["tcp"], 11111, payload, limit + 5, "rtt") as h:
         cmd = ["sockperf", "pp", "--tcp", "-i", "127.0.0.1", "-p", str(h.port), "-t", str(d),
                "--full-rtt"]
+        c0, t0 = h.cpu(), time.monotonic()
         r = retry(ctx, h, cmd, d + 20, lambda r: parse_sockperf(r.stdout) is not None)
+        c1, t1 = h.cpu(), time.monotonic()
         p = parse_sockperf(r.stdout)
         if p is None:
             log("  rtt %s failed: %s" % (kind, (r.stdout + r.stderr)[-300:]))
         else:
             res.update(p)
+            if kind != "direct":
+                res["rtt_cpu_pct"] = 100.0 * (c1 - c0) / max(t1 - t0, 1e-3)
         if kind != "direct":
             res["rtt_hwm_mib"] = h.mem()["hwm_kib"] / 1024
     return res
@@ -538,7 +544,9 @@ def sc_conn(ctx, kind, a):
         retry(ctx, h, warm, 20, lambda r: r.returncode == 0)
         cmd = [ctx.connrate, "client", "127.0.0.1", str(h.port), str(a.conns),
                str(a.conn_max_seconds)]
+        c0 = h.cpu()
         r = ctx.run(cmd, a.conn_max_seconds + 20)
+        c1 = h.cpu()
         kv = parse_connrate(r.stdout)
         if kv is None:
             log("  conn %s failed: %s" % (kind, (r.stdout + r.stderr)[-300:]))
@@ -549,6 +557,8 @@ def sc_conn(ctx, kind, a):
                         "conn_p99_us": kv["p99_us"]})
             if kv["first1000"] > 0:
                 res["conn_flat_pct"] = 100.0 * (kv["tail"] / kv["first1000"] - 1)
+            if kind != "direct" and kv["cycles"] > 0:
+                res["conn_cpu_us"] = 1e6 * (c1 - c0) / kv["cycles"]
         if kind != "direct":
             res["conn_hwm_mib"] = h.mem()["hwm_kib"] / 1024
     return res
