@@ -7,6 +7,7 @@
 #include "busypoll.h"
 
 #include "log.h"
+#include "npte-error.h"
 
 struct BusyPoll {
   struct ev_loop *loop;
@@ -107,6 +108,54 @@ busypoll_policy_poll (BusyPollPolicy *pol, double now)
       pol->score = 0;
     }
   return FALSE;
+}
+
+/**
+ * busypoll_parse_us() - a spin window given as text (--busy-poll, NPTE_BUSY_POLL)
+ * @text: decimal microseconds, 0..BUSYPOLL_MAX_US
+ * @out: (out) the window
+ * @error: error on failure
+ *
+ * Return: TRUE if @text is a valid window.
+ */
+gboolean
+busypoll_parse_us (const char *text, guint *out, GError **error)
+{
+  guint64 us;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 0, BUSYPOLL_MAX_US, &us, error))
+    {
+      g_prefix_error (error, "a window in microseconds, 0..%u: ", (guint) BUSYPOLL_MAX_US);
+      return FALSE;
+    }
+  *out = (guint) us;
+  return TRUE;
+}
+
+/**
+ * busypoll_window_from_env() - the spin window when no --busy-poll was given
+ * @error: error when NPTE_BUSY_POLL is set but invalid
+ * @out: (out) NPTE_BUSY_POLL if set, else BUSYPOLL_DEFAULT_US
+ *
+ * The variable reaches npte where its command line cannot, as when a launcher runs it as
+ * slirp4netns.
+ *
+ * Return: TRUE on success.
+ */
+gboolean
+busypoll_window_from_env (guint *out, GError **error)
+{
+  const char *env = g_getenv ("NPTE_BUSY_POLL");
+
+  *out = BUSYPOLL_DEFAULT_US;
+  if (env == NULL)
+    return TRUE;
+  if (!busypoll_parse_us (env, out, error))
+    {
+      g_prefix_error (error, "invalid NPTE_BUSY_POLL \"%s\": ", env);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void

@@ -49,6 +49,9 @@ gboolean busypoll_policy_kick (BusyPollPolicy *pol, double now);
 void busypoll_policy_bulk (BusyPollPolicy *pol, double now);
 gboolean busypoll_policy_poll (BusyPollPolicy *pol, double now);
 
+gboolean busypoll_parse_us (const char *text, guint *out, GError **error);
+gboolean busypoll_window_from_env (guint *out, GError **error);
+
 typedef struct BusyPoll BusyPoll;
 
 BusyPoll *busypoll_new (struct ev_loop *loop, guint limit_us);

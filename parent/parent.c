@@ -553,8 +553,10 @@ start_serving (Parent *p, GError **error)
   p->loop = ev_default_loop (EVFLAG_AUTO);
   p->link = childlink_new (p->loop, p->sock, &parent_link_events, p);
   p->pool = nspool_new (p->link);
-  p->busy = busypoll_new (p->loop, p->opts->busy_poll_us < 0 ? BUSYPOLL_DEFAULT_US
-                                                              : (guint) p->opts->busy_poll_us);
+  guint window = (guint) MAX (p->opts->busy_poll_us, 0);
+  if (p->opts->busy_poll_us < 0 && !busypoll_window_from_env (&window, error))
+    return FALSE;
+  p->busy = busypoll_new (p->loop, window);
   if (p->opts->net != NULL)
     {
       p->slirp = slirpnet_new (p->loop, npte_steal_fd (&p->tapfd), p->opts->net, p->busy,

@@ -53,7 +53,8 @@ static const char usage_text[] =
   "      --userns-path PATH  (attach) the user namespace to join, default the PID's\n"
   "      --no-sandbox        do not confine npte once it is set up (see docs/security.md)\n"
   "      --busy-poll USEC    after a small message or a new connection, poll for up to USEC\n"
-  "                          microseconds before sleeping (default 200, 0: off)\n"
+  "                          microseconds before sleeping (default 200 or $NPTE_BUSY_POLL;\n"
+  "                          0: off)\n"
   "      --debug             debug logging\n"
   "\n"
   "With --net=slirp (defaults as slirp4netns):\n"
@@ -125,18 +126,18 @@ parse_fd_option (const char *name, const char *text)
 }
 
 /**
- * parse_busy_poll() - the --busy-poll value: microseconds, 0..BUSYPOLL_MAX_US
+ * parse_busy_poll() - the --busy-poll value
  * @text: the value
  *
- * Return: the limit (exits 2 when bad).
+ * Return: the window in microseconds (exits 2 when bad).
  */
 static int
 parse_busy_poll (const char *text)
 {
   g_autoptr (GError) error = NULL;
-  guint64 us;
+  guint us;
 
-  if (!g_ascii_string_to_unsigned (text, 10, 0, BUSYPOLL_MAX_US, &us, &error))
+  if (!busypoll_parse_us (text, &us, &error))
     {
       fprintf (stderr, "npte: invalid --busy-poll \"%s\": %s\n", text, error->message);
       exit (2);

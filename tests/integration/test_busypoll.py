@@ -4,12 +4,13 @@ CPU; the slirp network spins too."""
 import os
 import re
 import socket
+import subprocess
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from npte_test import (Npte, free_port, run_tests, tcp_exchange, udp_exchange,  # noqa: E402
+from npte_test import (NPTE, Npte, free_port, run_tests, tcp_exchange, udp_exchange,  # noqa: E402
                        xor)
 
 SUMMARY = re.compile(r"busy polling: (\d+) polls without sleeping, (\d+) hits, (\d+) misses, "
@@ -78,6 +79,24 @@ class BusyPoll(unittest.TestCase):
         summary, err = self.run_traffic(["--busy-poll=1000000"])
         self.assertIsNotNone(summary, err)
         self.assertGreater(int(summary.group(2)), 400, err)
+
+    def test_environment_variable(self):
+        # NPTE_BUSY_POLL applies where no --busy-poll is given (e.g. npte as slirp4netns).
+        env = dict(os.environ, NPTE_BUSY_POLL="0")
+        r = subprocess.run([NPTE, "run", "--debug", "--", "true"], env=env, capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIsNone(SUMMARY.search(r.stderr), r.stderr)
+        r = subprocess.run([NPTE, "run", "--debug", "--busy-poll=300", "--", "true"], env=env,
+                           capture_output=True, text=True, timeout=30)
+        self.assertIsNotNone(SUMMARY.search(r.stderr), r.stderr)  # the option wins
+        for bad in ("lots", "-1", "1000001", ""):
+            with self.subTest(value=bad):
+                env = dict(os.environ, NPTE_BUSY_POLL=bad)
+                r = subprocess.run([NPTE, "run", "--", "true"], env=env, capture_output=True,
+                                   text=True, timeout=30)
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertIn('invalid NPTE_BUSY_POLL "%s"' % bad, r.stderr)
 
     def test_idle_after_traffic_uses_no_cpu(self):
         tp = free_port()

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -274,6 +275,51 @@ test_loop_spin_runs_timers (void **state)
   ev_loop_destroy (loop);
 }
 
+static void
+test_parse (void **state)
+{
+  static const char *const bad[] = { "", "x", "-1", "+5", " 5", "5 ", "1e3", "0x10", "1000001",
+                                     "99999999999999999999", "5us" };
+  guint us = 7;
+
+  assert_true (busypoll_parse_us ("0", &us, NULL));
+  assert_int_equal (us, 0);
+  assert_true (busypoll_parse_us ("200", &us, NULL));
+  assert_int_equal (us, 200);
+  assert_true (busypoll_parse_us ("1000000", &us, NULL));
+  assert_int_equal (us, BUSYPOLL_MAX_US);
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      us = 7;
+      assert_false (busypoll_parse_us (bad[i], &us, &error));
+      assert_non_null (error);
+      assert_non_null (strstr (error->message, "0..1000000"));
+      assert_int_equal (us, 7); /* untouched */
+    }
+}
+
+static void
+test_window_from_env (void **state)
+{
+  g_autoptr (GError) error = NULL;
+  guint us = 7;
+
+  g_unsetenv ("NPTE_BUSY_POLL");
+  assert_true (busypoll_window_from_env (&us, NULL));
+  assert_int_equal (us, BUSYPOLL_DEFAULT_US);
+  g_setenv ("NPTE_BUSY_POLL", "0", TRUE);
+  assert_true (busypoll_window_from_env (&us, NULL));
+  assert_int_equal (us, 0);
+  g_setenv ("NPTE_BUSY_POLL", "50", TRUE);
+  assert_true (busypoll_window_from_env (&us, NULL));
+  assert_int_equal (us, 50);
+  g_setenv ("NPTE_BUSY_POLL", "lots", TRUE);
+  assert_false (busypoll_window_from_env (&us, &error));
+  assert_non_null (strstr (error->message, "invalid NPTE_BUSY_POLL \"lots\""));
+  g_unsetenv ("NPTE_BUSY_POLL");
+}
+
 int
 main (void)
 {
@@ -289,6 +335,8 @@ main (void)
     cmocka_unit_test (test_loop_spins_then_sleeps),
     cmocka_unit_test (test_loop_off_sleeps),
     cmocka_unit_test (test_loop_spin_runs_timers),
+    cmocka_unit_test (test_parse),
+    cmocka_unit_test (test_window_from_env),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
