@@ -27,6 +27,12 @@
 
 /* Frames read from the TAP per wake-up. */
 #define SLIRP_TAP_BATCH 64
+/*
+ * Bytes of frames, read from or written to the TAP in one wake-up, from which the work is a
+ * bulk transfer (busypoll.h): spinning during an upload from the namespace took CPU from both
+ * ends and cut it from 3.7 to 1.0 Gbit/s.
+ */
+#define SLIRP_BULK_BYTES 16384
 
 /* One watched socket; kept across iterations while libslirp keeps asking for it. */
 typedef struct {
@@ -61,7 +67,7 @@ struct SlirpNet {
   gsize frame_size;
   gboolean drop_logged;
   BusyPoll *busy;
-  guint sent;         /* frames written to the TAP in this loop iteration */
+  gsize sent;         /* bytes of frames written to the TAP in this loop iteration */
 };
 
 static int64_t
@@ -79,7 +85,7 @@ cb_send_packet (const void *buf, size_t len, void *opaque)
   SlirpNet *net = opaque;
   ssize_t n;
 
-  net->sent++;
+  net->sent += len;
   do
     n = write (net->tapfd, buf, len);
   while (n < 0 && errno == EINTR);
@@ -321,8 +327,8 @@ check_cb (struct ev_loop *loop, ev_check *w, int revents)
       active = active || slot->revents != 0;
       slot->revents = 0;
     }
-  /* A full TAP batch's worth of frames out in one iteration is a bulk download. */
-  if (net->sent >= SLIRP_TAP_BATCH)
+  /* Many frames out in one iteration are a bulk download. */
+  if (net->sent >= SLIRP_BULK_BYTES)
     busypoll_bulk (net->busy);
   else if (active)
     busypoll_kick (net->busy);
@@ -339,10 +345,9 @@ static void
 tap_cb (struct ev_loop *loop, ev_io *w, int revents)
 {
   SlirpNet *net = w->data;
+  gsize bytes = 0;
 
-  int i;
-
-  for (i = 0; i < SLIRP_TAP_BATCH; i++)
+  for (int i = 0; i < SLIRP_TAP_BATCH; i++)
     {
       ssize_t n = read (net->tapfd, net->frame, net->frame_size);
       if (n <= 0)
@@ -352,9 +357,10 @@ tap_cb (struct ev_loop *loop, ev_io *w, int revents)
           break;
         }
       slirp_input (net->slirp, net->frame, (int) n);
+      bytes += (gsize) n;
     }
-  /* A full batch is a bulk upload; fewer frames are requests, answers and ACKs. */
-  if (i == SLIRP_TAP_BATCH)
+  /* Many frames in are a bulk upload; a few small ones are requests, answers and ACKs. */
+  if (bytes >= SLIRP_BULK_BYTES)
     busypoll_bulk (net->busy);
   else
     busypoll_kick (net->busy);
