@@ -62,6 +62,7 @@ typedef struct {
   struct ev_loop *loop;
   ChildLink *link;
   NsPool *pool;
+  guint busy_window;      /* --busy-poll, NPTE_BUSY_POLL or the default, microseconds */
   BusyPoll *busy;
   Builtin *builtin;
   int tapfd;
@@ -553,10 +554,7 @@ start_serving (Parent *p, GError **error)
   p->loop = ev_default_loop (EVFLAG_AUTO);
   p->link = childlink_new (p->loop, p->sock, &parent_link_events, p);
   p->pool = nspool_new (p->link);
-  guint window = (guint) MAX (p->opts->busy_poll_us, 0);
-  if (p->opts->busy_poll_us < 0 && !busypoll_window_from_env (&window, error))
-    return FALSE;
-  p->busy = busypoll_new (p->loop, window);
+  p->busy = busypoll_new (p->loop, p->busy_window);
   if (p->opts->net != NULL)
     {
       p->slirp = slirpnet_new (p->loop, npte_steal_fd (&p->tapfd), p->opts->net, p->busy,
@@ -670,6 +668,10 @@ parent_run (const NpteRunOptions *opts)
 
   signal (SIGPIPE, SIG_IGN);
   npte_raise_nofile ();
+  /* A bad NPTE_BUSY_POLL is reported before anything is created. */
+  p.busy_window = (guint) MAX (opts->busy_poll_us, 0);
+  if (opts->busy_poll_us < 0 && !busypoll_window_from_env (&p.busy_window, &error))
+    goto fail;
   if (!opts->slirp4netns)
     {
       p.sd = statedir_open (opts->state_dir, &error);
