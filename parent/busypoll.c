@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Adaptive busy polling (busypoll.h): an ev_idle watcher at the lowest priority keeps libev
+ * Busy polling (busypoll.h): an ev_idle watcher at the lowest priority keeps libev
  * polling with a zero timeout while the policy says to spin; libev stops sleeping while any
  * idle watcher is active, and every other watcher still runs first.
  */
@@ -19,12 +19,12 @@ struct BusyPoll {
 /**
  * busypoll_policy_init() - a policy that has seen no work yet
  * @pol: the policy
- * @limit: spin window, seconds (0: never spin)
+ * @window: spin window, seconds (0: never spin)
  */
 void
-busypoll_policy_init (BusyPollPolicy *pol, double limit)
+busypoll_policy_init (BusyPollPolicy *pol, double window)
 {
-  *pol = (BusyPollPolicy) { .limit = MAX (limit, 0.), .backoff = BUSYPOLL_BACKOFF_MIN };
+  *pol = (BusyPollPolicy) { .window = MAX (window, 0.), .backoff = BUSYPOLL_BACKOFF_MIN };
 }
 
 /**
@@ -34,15 +34,15 @@ busypoll_policy_init (BusyPollPolicy *pol, double limit)
  *
  * Work found by a spin (in a later loop iteration than the one that started it) is a hit: it
  * pays off one point of the miss score, and BUSYPOLL_SCORE_LIMIT hits in a row start the
- * back-off over. Then the loop spins for the whole window, unless bulk work or a back-off keeps it
- * quiet.
+ * back-off over. Then the loop spins for the whole window, unless bulk work or a back-off
+ * keeps it quiet.
  *
  * Return: TRUE if the loop should spin now.
  */
 gboolean
 busypoll_policy_kick (BusyPollPolicy *pol, double now)
 {
-  if (pol->limit <= 0.)
+  if (pol->window <= 0.)
     return FALSE;
   if (pol->spinning && now > pol->start)
     {
@@ -56,7 +56,7 @@ busypoll_policy_kick (BusyPollPolicy *pol, double now)
   if (pol->spinning)
     {
       pol->start = now;
-      pol->deadline = now + pol->limit;
+      pol->deadline = now + pol->window;
     }
   return pol->spinning;
 }
@@ -171,18 +171,18 @@ idle_cb (struct ev_loop *loop, ev_idle *w, int revents)
 /**
  * busypoll_new() - busy polling for @loop
  * @loop: the loop
- * @limit_us: the spin window in microseconds (at most BUSYPOLL_MAX_US); 0 turns busy polling
+ * @window_us: the spin window in microseconds (at most BUSYPOLL_MAX_US); 0 turns busy polling
  *            off (kicks then cost a comparison)
  *
  * Return: (transfer full) the poller.
  */
 BusyPoll *
-busypoll_new (struct ev_loop *loop, guint limit_us)
+busypoll_new (struct ev_loop *loop, guint window_us)
 {
   BusyPoll *bp = g_new0 (BusyPoll, 1);
 
   bp->loop = loop;
-  busypoll_policy_init (&bp->pol, MIN (limit_us, BUSYPOLL_MAX_US) * 1e-6);
+  busypoll_policy_init (&bp->pol, MIN (window_us, BUSYPOLL_MAX_US) * 1e-6);
   ev_idle_init (&bp->idle_w, idle_cb);
   ev_set_priority (&bp->idle_w, EV_MINPRI);
   bp->idle_w.data = bp;
@@ -195,7 +195,7 @@ busypoll_free (BusyPoll *bp)
   if (bp == NULL)
     return;
   ev_idle_stop (bp->loop, &bp->idle_w);
-  if (bp->pol.limit > 0.)
+  if (bp->pol.window > 0.)
     npte_debug ("busy polling: %" G_GUINT64_FORMAT " polls without sleeping, %" G_GUINT64_FORMAT
                 " hits, %" G_GUINT64_FORMAT " misses, %" G_GUINT64_FORMAT " pauses",
                 bp->spins, bp->pol.hits, bp->pol.misses, bp->pol.pauses);
@@ -209,7 +209,7 @@ busypoll_free (BusyPoll *bp)
 void
 busypoll_kick (BusyPoll *bp)
 {
-  if (bp == NULL || bp->pol.limit <= 0.)
+  if (bp == NULL || bp->pol.window <= 0.)
     return;
   if (busypoll_policy_kick (&bp->pol, ev_now (bp->loop)))
     {
@@ -227,7 +227,7 @@ busypoll_kick (BusyPoll *bp)
 void
 busypoll_bulk (BusyPoll *bp)
 {
-  if (bp == NULL || bp->pol.limit <= 0.)
+  if (bp == NULL || bp->pol.window <= 0.)
     return;
   busypoll_policy_bulk (&bp->pol, ev_now (bp->loop));
   ev_idle_stop (bp->loop, &bp->idle_w);

@@ -31,7 +31,7 @@
 
 /* The policy, apart from the loop (unit-tested on its own). Times are seconds. */
 typedef struct {
-  double limit;         /* spin window; 0: busy polling is off */
+  double window;        /* how long a spin lasts; 0: busy polling is off */
   double start;         /* when the current spin started */
   double deadline;      /* spin until then */
   double quiet_until;   /* no spinning until then (bulk work, or a back-off) */
@@ -44,7 +44,7 @@ typedef struct {
   guint64 pauses;       /* back-offs */
 } BusyPollPolicy;
 
-void busypoll_policy_init (BusyPollPolicy *pol, double limit);
+void busypoll_policy_init (BusyPollPolicy *pol, double window);
 gboolean busypoll_policy_kick (BusyPollPolicy *pol, double now);
 void busypoll_policy_bulk (BusyPollPolicy *pol, double now);
 gboolean busypoll_policy_poll (BusyPollPolicy *pol, double now);
@@ -54,7 +54,7 @@ gboolean busypoll_window_from_env (guint *out, GError **error);
 
 typedef struct BusyPoll BusyPoll;
 
-BusyPoll *busypoll_new (struct ev_loop *loop, guint limit_us);
+BusyPoll *busypoll_new (struct ev_loop *loop, guint window_us);
 void busypoll_free (BusyPoll *bp);
 void busypoll_kick (BusyPoll *bp);
 void busypoll_bulk (BusyPoll *bp);

@@ -37,7 +37,7 @@ test_off (void **state)
   assert_false (busypoll_policy_kick (&pol, 1.));
   assert_false (busypoll_policy_poll (&pol, 1.));
   busypoll_policy_init (&pol, -1.);
-  assert_true (pol.limit == 0.);
+  assert_true (pol.window == 0.);
   assert_false (busypoll_policy_kick (&pol, 1.));
 }
 
